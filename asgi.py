@@ -1,0 +1,24 @@
+"""ASGI entry point: `daphne asgi:application` starts one worker."""
+
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collab.settings")
+django.setup()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+from collab.daphne_limits import raise_daphne_message_limit  # noqa: E402
+from collab.ws_auth import WebsocketAuthMiddleware  # noqa: E402
+from collab.ws_routing import websocket_urlpatterns  # noqa: E402
+
+raise_daphne_message_limit()
+
+application = ProtocolTypeRouter(
+    {
+        "http": get_asgi_application(),
+        "websocket": WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
+    }
+)

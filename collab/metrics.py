@@ -1,0 +1,18 @@
+"""Prometheus metrics of one worker process, served at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+WS_CONNECTIONS = Gauge("collab_ws_connections", "Open websocket connections", ["kind"])
+ROOMS_LOADED = Gauge("collab_rooms_loaded", "CRDT rooms loaded in this worker")
+UPDATES = Counter("collab_updates", "CRDT updates applied", ["source"])
+UPDATE_BYTES = Counter("collab_update_bytes", "Bytes of CRDT updates accepted from clients")
+REPAIRS = Counter("collab_repairs", "State-vector repairs sent to a peer room")
+FRAMES_REJECTED = Counter("collab_frames_rejected", "Frames or connections refused", ["reason"])
+COMPACTIONS = Counter("collab_compactions", "Update-log compactions into a snapshot")
+LOG_FLUSH_SECONDS = Histogram(
+    "collab_log_flush_seconds",
+    "Time to write one batch of updates to the durable log",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)

@@ -1,0 +1,126 @@
+"""The rooms of one worker process: one load per document, unload when idle.
+
+Concurrent joins of a document share one load and wait for it; nobody is
+served a half-loaded document. A room unloads after its last holder leaves and
+a grace period; a join that arrives while it is unloading waits for the unload
+to finish (so its final flush is in the database) and then loads afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from collab.sync.room import Room, RoomConfig, RoomStore
+
+logger = logging.getLogger(__name__)
+
+
+class RoomRegistry:
+    def __init__(
+        self,
+        layer: Any,
+        config: RoomConfig,
+        grace_seconds: float,
+        room_factory: Callable[..., Room] = Room,
+    ) -> None:
+        self.layer = layer
+        self.config = config
+        self.grace_seconds = grace_seconds
+        self.room_factory = room_factory
+        self.rooms: dict[str, Room] = {}
+        self._loads: dict[str, asyncio.Task[None]] = {}
+        self._unloads: dict[str, asyncio.Task[None]] = {}
+        self._idle_timers: dict[str, asyncio.TimerHandle] = {}
+
+    async def acquire(self, key: str, group: str, store: RoomStore) -> Room:
+        """A loaded room for `key`, held until `release`."""
+        while True:
+            unloading = self._unloads.get(key)
+            if unloading is not None:
+                await asyncio.shield(unloading)
+                continue
+            room = self.rooms.get(key)
+            if room is None:
+                room = self.room_factory(key, group, store, self.layer, self.config)
+                self.rooms[key] = room
+                self._loads[key] = asyncio.create_task(room.start())
+            timer = self._idle_timers.pop(key, None)
+            if timer is not None:
+                timer.cancel()
+            room.holds += 1
+            load = self._loads.get(key)
+            try:
+                if load is not None:
+                    await asyncio.shield(load)
+            except BaseException:
+                room.holds -= 1
+                if self.rooms.get(key) is room and not room.ready:
+                    del self.rooms[key]
+                    self._loads.pop(key, None)
+                raise
+            self._loads.pop(key, None)
+            return room
+
+    def release(self, room: Room) -> None:
+        room.holds -= 1
+        if room.holds > 0 or self.rooms.get(room.key) is not room:
+            return
+        loop = asyncio.get_running_loop()
+        self._idle_timers[room.key] = loop.call_later(self.grace_seconds, self._begin_unload, room)
+
+    def _begin_unload(self, room: Room) -> None:
+        self._idle_timers.pop(room.key, None)
+        if room.holds > 0 or self.rooms.get(room.key) is not room:
+            return
+        del self.rooms[room.key]
+        self._unloads[room.key] = asyncio.create_task(self._unload(room))
+
+    async def _unload(self, room: Room) -> None:
+        try:
+            await room.stop()
+        except Exception:
+            logger.exception("unloading %s failed", room.key)
+        finally:
+            self._unloads.pop(room.key, None)
+
+    async def close_all(self) -> None:
+        for timer in self._idle_timers.values():
+            timer.cancel()
+        self._idle_timers.clear()
+        rooms = list(self.rooms.values())
+        self.rooms.clear()
+        for room in rooms:
+            await room.stop()
+
+
+_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomRegistry] = weakref.WeakKeyDictionary()
+
+
+def room_config_from_settings() -> RoomConfig:
+    from django.conf import settings
+
+    return RoomConfig(
+        flush_interval=settings.COLLAB_FLUSH_INTERVAL_MS / 1000,
+        compact_threshold=settings.COLLAB_COMPACT_THRESHOLD,
+        antientropy_interval=settings.COLLAB_ANTIENTROPY_SECONDS,
+        awareness_timeout=settings.COLLAB_AWARENESS_TIMEOUT_SECONDS,
+    )
+
+
+def get_registry() -> RoomRegistry:
+    """This event loop's registry (one per worker process in production)."""
+    from channels.layers import get_channel_layer
+    from django.conf import settings
+
+    loop = asyncio.get_running_loop()
+    registry = _registries.get(loop)
+    if registry is None:
+        registry = RoomRegistry(
+            get_channel_layer(), room_config_from_settings(), settings.COLLAB_ROOM_GRACE_SECONDS
+        )
+        _registries[loop] = registry
+    return registry

@@ -1,0 +1,489 @@
+"""A room: one CRDT document loaded in one worker process, shared by its local sockets.
+
+The room, not each socket, is the member of the document's cross-worker group:
+an update is applied once, forwarded to the other local sockets in process,
+published once to the other workers and queued once for the durable log.
+
+Pub/sub between workers is at-most-once, so rooms never trust it: publications
+carry a per-room sequence number, a gap triggers a state-vector exchange with
+the publisher, and every room periodically broadcasts its state vector so that
+a lost last message is repaired too.
+
+All pycrdt work happens on the event loop's thread; the store runs the
+database work in threads and only ever sees bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pycrdt import Doc, get_state, merge_updates
+
+from collab import metrics
+from collab.protocol import (
+    EMPTY_UPDATE,
+    SYNC_STEP1,
+    SYNC_UPDATE,
+    AwarenessEntry,
+    AwarenessMessage,
+    ProtocolError,
+    QueryAwarenessMessage,
+    SyncMessage,
+    decode_awareness_update,
+    decode_message,
+    decode_state_vector,
+    encode_awareness,
+    encode_awareness_update,
+    encode_permission_denied,
+    encode_sync_step1,
+    encode_sync_step2,
+    encode_update,
+    is_ahead,
+    parse_awareness_state,
+)
+from collab.sync.awareness import AwarenessRegistry
+
+logger = logging.getLogger(__name__)
+
+MAX_CLIENT_IDS_PER_PEER = 8
+
+
+class Peer(Protocol):
+    """A local connection as the room sees it."""
+
+    peer_id: str
+    user_id: int
+    identity: dict[str, Any]
+    can_write: bool
+
+    async def send_bytes(self, data: bytes) -> None: ...
+
+    async def refuse(self, code: int, reason: str) -> None: ...
+
+    async def refresh_access(self) -> None: ...
+
+
+class RoomStore(Protocol):
+    """Durable storage of one kind of CRDT document; works only with bytes."""
+
+    async def load(self, key: str) -> bytes: ...
+
+    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> int:
+        """Append updates with their authors; returns the rows not yet compacted."""
+        ...
+
+    async def compact(self, key: str) -> None: ...
+
+    async def checkpoint(self, key: str, full_state: bytes) -> None:
+        """Store whatever `full_state` holds that the log lacks."""
+        ...
+
+
+@dataclass(frozen=True)
+class RoomConfig:
+    flush_interval: float = 0.05
+    compact_threshold: int = 200
+    antientropy_interval: float = 5.0
+    awareness_timeout: float = 30.0
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    return isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError, GeneratorExit))
+
+
+def apply_untrusted_update(doc: Doc[Any], update: bytes) -> None:
+    """Apply an update from the network; ProtocolError when it cannot be decoded.
+
+    The update is parsed before it touches the document, so a malformed one
+    leaves the document exactly as it was. pyo3 panics derive from
+    BaseException, hence the broad catch that still lets cancellation through.
+    """
+    try:
+        get_state(update)
+        doc.apply_update(update)
+    except BaseException as exc:
+        if _is_fatal(exc):
+            raise
+        raise ProtocolError(f"undecodable update: {exc}") from exc
+
+
+class Room:
+    def __init__(
+        self,
+        key: str,
+        group: str,
+        store: RoomStore,
+        layer: Any,
+        config: RoomConfig,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.key = key
+        self.group = group
+        self.store = store
+        self.layer = layer
+        self.config = config
+        self.clock = clock
+        self.doc: Doc[Any] = Doc()
+        self.awareness = AwarenessRegistry()
+        self.peers: dict[str, Peer] = {}
+        self.channel = ""
+        self.ready = False
+        self.holds = 0
+        self._buffered: list[dict[str, Any]] = []
+        self._publish_seq = 0
+        self._last_seq: dict[str, int] = {}
+        self._outbox: list[tuple[bytes, int | None]] = []
+        self._flush_lock = asyncio.Lock()
+        self._flush_task: asyncio.Task[None] | None = None
+        self._compact_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._foreign_since_checkpoint = False
+        self._denied_peers: set[str] = set()
+
+    # -- lifecycle -------------------------------------------------------
+
+    async def start(self) -> None:
+        """Subscribe first, then load: nothing published during the load is missed."""
+        self.channel = await self.layer.new_channel()
+        await self.layer.group_add(self.group, self.channel)
+        self._tasks.append(asyncio.create_task(self._receive_loop()))
+        try:
+            stored = await self.store.load(self.key)
+            if stored and stored != EMPTY_UPDATE:
+                self.doc.apply_update(stored)
+        except BaseException:
+            await self._unsubscribe()
+            raise
+        self.ready = True
+        for message in self._buffered:
+            await self._handle_layer_message(message)
+        self._buffered.clear()
+        metrics.ROOMS_LOADED.inc()
+        # Peers answer with whatever they hold that the database does not (yet).
+        await self._publish({"type": "room.sv", "sv": self.doc.get_state(), "hello": True})
+        self._tasks.append(asyncio.create_task(self._maintenance_loop()))
+
+    async def stop(self) -> None:
+        """Flush, checkpoint what only this worker knew, then leave the group."""
+        for task in self._tasks[1:]:
+            task.cancel()
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            self._flush_task = None
+        await self.flush()
+        if self._compact_task is not None:
+            with contextlib.suppress(Exception):
+                await self._compact_task
+        if self._foreign_since_checkpoint:
+            try:
+                await self.store.checkpoint(self.key, self.doc.get_update())
+            except Exception:
+                logger.exception("checkpoint of %s failed", self.key)
+        with contextlib.suppress(Exception):
+            await self._publish({"type": "room.bye"})
+        await self._unsubscribe()
+        if self.ready:
+            metrics.ROOMS_LOADED.dec()
+        self.ready = False
+
+    async def _unsubscribe(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self.layer.group_discard(self.group, self.channel)
+
+    # -- local connections ---------------------------------------------
+
+    async def join(self, peer: Peer) -> None:
+        self.peers[peer.peer_id] = peer
+        await peer.send_bytes(encode_sync_step1(self.doc.get_state()))
+        live = self.awareness.live_entries()
+        if live:
+            await peer.send_bytes(encode_awareness(live))
+
+    async def leave(self, peer: Peer) -> None:
+        if self.peers.pop(peer.peer_id, None) is None:
+            return
+        self._denied_peers.discard(peer.peer_id)
+        removed = self.awareness.remove_owner(peer.peer_id)
+        if removed:
+            await self._broadcast_awareness(removed, exclude=None)
+
+    async def receive_frame(self, peer: Peer, frame: bytes) -> None:
+        """Handle one frame from a local connection; ProtocolError means close 4400."""
+        message = decode_message(frame)
+        if isinstance(message, SyncMessage):
+            if message.step == SYNC_STEP1:
+                await self._answer_step1(peer, message.payload)
+            else:
+                forward = frame if message.step == SYNC_UPDATE else None
+                await self._accept_client_update(peer, message.payload, forward)
+        elif isinstance(message, AwarenessMessage):
+            await self._accept_client_awareness(peer, message.entries)
+        elif isinstance(message, QueryAwarenessMessage):
+            live = self.awareness.live_entries()
+            if live:
+                await peer.send_bytes(encode_awareness(live))
+        # Auth messages from clients carry nothing the server acts on.
+
+    async def _answer_step1(self, peer: Peer, state_vector: bytes) -> None:
+        try:
+            decode_state_vector(state_vector)
+            missing = self.doc.get_update(state_vector)
+        except ProtocolError:
+            raise
+        except BaseException as exc:
+            if _is_fatal(exc):
+                raise
+            raise ProtocolError("undecodable state vector") from exc
+        await peer.send_bytes(encode_sync_step2(missing))
+
+    async def _accept_client_update(self, peer: Peer, update: bytes, frame: bytes | None) -> None:
+        if update == EMPTY_UPDATE:
+            return
+        if not peer.can_write:
+            metrics.FRAMES_REJECTED.labels("read_only").inc()
+            if peer.peer_id not in self._denied_peers:
+                self._denied_peers.add(peer.peer_id)
+                await peer.send_bytes(encode_permission_denied("read-only: your role cannot edit"))
+            return
+        apply_untrusted_update(self.doc, update)
+        metrics.UPDATES.labels("client").inc()
+        metrics.UPDATE_BYTES.inc(len(update))
+        await self._send_to_local(frame or encode_update(update), exclude=peer.peer_id)
+        await self._publish({"type": "room.update", "update": update})
+        self._queue_persist(update, peer.user_id)
+
+    async def _accept_client_awareness(self, peer: Peer, entries: tuple[AwarenessEntry, ...]) -> None:
+        stamped = []
+        for entry in entries:
+            if not entry.is_removal:
+                entry = AwarenessEntry(
+                    entry.client_id, entry.clock, self._stamp_identity(peer, entry.state_json)
+                )
+            owner = self.awareness.owner_of(entry.client_id)
+            if owner != peer.peer_id and self._client_ids_of(peer) >= MAX_CLIENT_IDS_PER_PEER:
+                continue
+            stamped.append(entry)
+        accepted = self.awareness.apply(tuple(stamped), peer.peer_id, self.clock(), user_id=peer.user_id)
+        if accepted:
+            await self._broadcast_awareness(accepted, exclude=peer.peer_id)
+
+    def _client_ids_of(self, peer: Peer) -> int:
+        return len(self.awareness.live_entries(owner=peer.peer_id))
+
+    @staticmethod
+    def _stamp_identity(peer: Peer, state_json: str) -> str:
+        """The server, not the client, says who a cursor belongs to."""
+        state = parse_awareness_state(state_json) or {}
+        state["user"] = dict(peer.identity)
+        return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+
+    async def _broadcast_awareness(self, entries: list[AwarenessEntry], exclude: str | None) -> None:
+        # Never echo to the sender: it would re-broadcast, K^2 frames per renewal.
+        await self._send_to_local(encode_awareness(entries), exclude=exclude)
+        await self._publish({"type": "room.awareness", "update": encode_awareness_update(entries)})
+
+    async def _send_to_local(self, frame: bytes, exclude: str | None) -> None:
+        for peer_id, peer in list(self.peers.items()):
+            if peer_id == exclude:
+                continue
+            try:
+                await peer.send_bytes(frame)
+            except Exception:
+                logger.warning("send to %s failed", peer_id, exc_info=True)
+
+    async def refresh_access(self, user_id: int) -> None:
+        for peer in list(self.peers.values()):
+            if peer.user_id == user_id:
+                await peer.refresh_access()
+                self._denied_peers.discard(peer.peer_id)
+
+    async def refuse_all(self, code: int, reason: str) -> None:
+        for peer in list(self.peers.values()):
+            await peer.refuse(code, reason)
+
+    # -- cross-worker fan-out -------------------------------------------
+
+    async def _publish(self, message: dict[str, Any]) -> None:
+        self._publish_seq += 1
+        message = {**message, "origin": self.channel, "seq": self._publish_seq}
+        try:
+            await self.layer.group_send(self.group, message)
+        except Exception:
+            # Peers notice the sequence gap (or the next state-vector round) and repair.
+            logger.warning("publish to %s failed", self.group, exc_info=True)
+
+    async def _send_direct(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            await self.layer.send(channel, {**message, "origin": self.channel})
+        except Exception:
+            logger.warning("direct send to %s failed", channel, exc_info=True)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("layer receive failed for %s", self.key, exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            if not self.ready:
+                self._buffered.append(message)
+                continue
+            try:
+                await self._handle_layer_message(message)
+            except Exception:
+                logger.exception("bad layer message for %s", self.key)
+
+    async def _handle_layer_message(self, message: dict[str, Any]) -> None:
+        origin = message.get("origin", "")
+        kind = message.get("type")
+        if kind == "room.control":
+            await self._handle_control(message)
+            return
+        if origin == self.channel:
+            return
+        if "seq" in message:
+            await self._check_sequence(origin, message["seq"])
+        if kind == "room.update":
+            await self._apply_peer_update(message["update"], direct=bool(message.get("direct")))
+        elif kind == "room.awareness":
+            entries = decode_awareness_update(message["update"])
+            accepted = self.awareness.apply(entries, origin, self.clock(), trusted=True)
+            if accepted:
+                await self._send_to_local(encode_awareness(accepted), exclude=None)
+        elif kind == "room.sv":
+            await self._answer_peer_state_vector(origin, message)
+        elif kind == "room.bye":
+            self._last_seq.pop(origin, None)
+
+    async def _check_sequence(self, origin: str, seq: int) -> None:
+        last = self._last_seq.get(origin)
+        self._last_seq[origin] = seq
+        if last is not None and seq != last + 1:
+            logger.info("gap from %s in %s (%s -> %s): requesting repair", origin, self.key, last, seq)
+            await self._send_direct(
+                origin, {"type": "room.sv", "sv": self.doc.get_state(), "ask_back": False}
+            )
+
+    async def _apply_peer_update(self, update: bytes, direct: bool) -> None:
+        before = self.doc.get_state() if direct else b""
+        try:
+            apply_untrusted_update(self.doc, update)
+        except ProtocolError:
+            logger.error("peer sent an undecodable update for %s", self.key)
+            return
+        if direct and self.doc.get_state() == before:
+            return
+        metrics.UPDATES.labels("repair" if direct else "peer").inc()
+        self._foreign_since_checkpoint = True
+        await self._send_to_local(encode_update(update), exclude=None)
+
+    async def _answer_peer_state_vector(self, origin: str, message: dict[str, Any]) -> None:
+        their_state = message["sv"]
+        missing = self.doc.get_update(their_state)
+        if missing != EMPTY_UPDATE:
+            metrics.REPAIRS.inc()
+            await self._send_direct(origin, {"type": "room.update", "update": missing, "direct": True})
+        if message.get("ask_back", True) and is_ahead(
+            decode_state_vector(their_state), decode_state_vector(self.doc.get_state())
+        ):
+            await self._send_direct(
+                origin, {"type": "room.sv", "sv": self.doc.get_state(), "ask_back": False}
+            )
+        if message.get("hello"):
+            live = self.awareness.live_entries()
+            if live:
+                await self._send_direct(
+                    origin, {"type": "room.awareness", "update": encode_awareness_update(live)}
+                )
+
+    async def _handle_control(self, message: dict[str, Any]) -> None:
+        action = message.get("action")
+        if action == "access_changed":
+            await self.refresh_access(int(message["user_id"]))
+        elif action == "deleted":
+            await self.refuse_all(4404, "document deleted")
+
+    async def _maintenance_loop(self) -> None:
+        """Anti-entropy rounds and awareness expiry."""
+        tick = min(self.config.antientropy_interval, self.config.awareness_timeout / 3)
+        next_round = self.clock() + self.config.antientropy_interval
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                expired = self.awareness.expire(self.clock(), self.config.awareness_timeout)
+                if expired:
+                    await self._send_to_local(encode_awareness(expired), exclude=None)
+                if self.clock() >= next_round:
+                    next_round = self.clock() + self.config.antientropy_interval
+                    await self._publish({"type": "room.sv", "sv": self.doc.get_state()})
+            except Exception:
+                logger.exception("maintenance of %s failed", self.key)
+
+    # -- durable log ------------------------------------------------------
+
+    def _queue_persist(self, update: bytes, user_id: int | None) -> None:
+        self._outbox.append((update, user_id))
+        if self._flush_task is None:
+            self._flush_task = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.config.flush_interval)
+        self._flush_task = None
+        await self.flush()
+
+    async def flush(self) -> None:
+        async with self._flush_lock:
+            batch, self._outbox = self._outbox, []
+            if not batch:
+                return
+            records = coalesce_by_author(batch)
+            started = time.perf_counter()
+            try:
+                pending = await self.store.append(self.key, records)
+            except Exception:
+                logger.exception("writing the update log of %s failed; will retry", self.key)
+                self._outbox = batch + self._outbox
+                if self._flush_task is None:
+                    self._flush_task = asyncio.create_task(self._flush_soon())
+                return
+            metrics.LOG_FLUSH_SECONDS.observe(time.perf_counter() - started)
+        if pending >= self.config.compact_threshold and self._compact_task is None:
+            self._compact_task = asyncio.create_task(self._compact())
+
+    async def _compact(self) -> None:
+        try:
+            await self.store.compact(self.key)
+            metrics.COMPACTIONS.inc()
+        except Exception:
+            logger.exception("compaction of %s failed", self.key)
+        finally:
+            self._compact_task = None
+
+
+def coalesce_by_author(batch: list[tuple[bytes, int | None]]) -> list[tuple[bytes, int | None]]:
+    """Merge consecutive updates of one author into one log row."""
+    records: list[tuple[bytes, int | None]] = []
+    run: list[bytes] = []
+    author: int | None = None
+    for update, user_id in batch:
+        if run and user_id != author:
+            records.append((run[0] if len(run) == 1 else merge_updates(*run), author))
+            run = []
+        run.append(update)
+        author = user_id
+    if run:
+        records.append((run[0] if len(run) == 1 else merge_updates(*run), author))
+    return records

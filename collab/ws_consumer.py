@@ -1,0 +1,133 @@
+"""The websocket side of a CRDT room, shared by documents and (later) boards.
+
+Thin by design: it authenticates, authorises, checks frame sizes and hands
+frames to the room. Subclasses say which object the socket is for and what
+role the user has on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from collab import metrics
+from collab.protocol import ProtocolError
+from collab.sync.registry import get_registry
+from collab.sync.room import Room, RoomStore
+
+logger = logging.getLogger(__name__)
+
+CLOSE_BAD_FRAME = 4400
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011
+
+
+class RefusedError(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class CrdtRoomConsumer(AsyncWebsocketConsumer):
+    # No per-connection channel: the room, not the socket, is the group member.
+    channel_layer_alias = "__no_layer_per_connection__"
+    metrics_kind = "crdt"
+
+    room: Room | None = None
+    can_write = False
+    closed = False
+
+    # -- hooks for subclasses ------------------------------------------
+
+    async def resolve_target(self) -> tuple[str, str, RoomStore]:
+        """(room key, cross-worker group, store) of the object in the URL; may raise RefusedError."""
+        raise NotImplementedError
+
+    async def current_role_can_write(self) -> bool:
+        """Whether the user may write now; raises RefusedError if they lost access."""
+        raise NotImplementedError
+
+    # -- Peer protocol ---------------------------------------------------
+
+    @property
+    def user_id(self) -> int:
+        return int(self.scope["user"].pk)
+
+    async def send_bytes(self, data: bytes) -> None:
+        if not self.closed:
+            await self.send(bytes_data=data)
+
+    async def refuse(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        metrics.FRAMES_REJECTED.labels(str(code)).inc()
+        self.closed = True
+        await self.close(code=code, reason=reason[:120])
+
+    async def refresh_access(self) -> None:
+        try:
+            self.can_write = await self.current_role_can_write()
+        except RefusedError as refused:
+            await self.refuse(refused.code, refused.reason)
+
+    # -- websocket lifecycle ---------------------------------------------
+
+    async def connect(self) -> None:
+        from collab.accounts import identity_of
+
+        self.peer_id = uuid.uuid4().hex
+        user = self.scope.get("user")
+        try:
+            if user is None or not user.is_authenticated:
+                raise RefusedError(CLOSE_UNAUTHENTICATED, "authentication required")
+            if not self.scope.get("origin_allowed", False):
+                raise RefusedError(CLOSE_FORBIDDEN, "origin not allowed")
+            key, group, store = await self.resolve_target()
+            self.can_write = await self.current_role_can_write()
+            self.identity = identity_of(user)
+            registry = get_registry()
+            self.room = await registry.acquire(key, group, store)
+        except RefusedError as refused:
+            await self.accept()
+            await self.refuse(refused.code, refused.reason)
+            return
+        except Exception:
+            logger.exception("could not open a room")
+            await self.accept()
+            await self.refuse(CLOSE_INTERNAL, "internal error")
+            return
+        await self.accept()
+        metrics.WS_CONNECTIONS.labels(self.metrics_kind).inc()
+        await self.room.join(self)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed or self.room is None:
+            return
+        if bytes_data is None:
+            await self.refuse(CLOSE_BAD_FRAME, "binary frames only")
+            return
+        if len(bytes_data) > settings.COLLAB_MAX_FRAME_BYTES:
+            await self.refuse(CLOSE_TOO_BIG, "frame too large")
+            return
+        try:
+            await self.room.receive_frame(self, bytes_data)
+        except ProtocolError as error:
+            await self.refuse(CLOSE_BAD_FRAME, f"bad frame: {error}")
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        room, self.room = self.room, None
+        if room is None:
+            return
+        metrics.WS_CONNECTIONS.labels(self.metrics_kind).dec()
+        try:
+            await room.leave(self)
+        finally:
+            get_registry().release(room)

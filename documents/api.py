@@ -1,0 +1,137 @@
+"""`/api/documents/...`: documents, members and the stored CRDT state."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from documents import selectors, services
+from documents.models import Document, Role
+
+router = Router(tags=["documents"])
+
+READ_ROLES = frozenset(Role.values)
+EDIT_ROLES = frozenset({Role.OWNER, Role.EDITOR})
+OWNER_ROLES = frozenset({Role.OWNER})
+
+
+class DocumentIn(Schema):
+    title: str
+
+
+class DocumentOut(Schema):
+    id: str
+    title: str
+    role: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberIn(Schema):
+    username: str
+    role: str
+
+
+class MemberOut(Schema):
+    username: str
+    role: str
+
+
+def _document_out(document: Document, role: str) -> dict[str, Any]:
+    return {
+        "id": str(document.pk),
+        "title": document.title,
+        "role": role,
+        "created_at": document.created_at,
+        "updated_at": document.updated_at,
+    }
+
+
+def _authorize(request: HttpRequest, document_id: uuid.UUID, allowed: frozenset[str]) -> tuple[Document, str]:
+    """The document and the caller's role; 404 if unknown, 403 if not allowed."""
+    document = Document.objects.filter(pk=document_id).first()
+    if document is None:
+        raise HttpError(404, "unknown document")
+    role = selectors.role_of(request.user, document_id)
+    if role is None or role not in allowed:
+        raise HttpError(403, "you do not have the required role on this document")
+    return document, role
+
+
+def _service_call(call: Any, *args: Any) -> Any:
+    try:
+        return call(*args)
+    except services.DocumentError as exc:
+        raise HttpError(exc.status, str(exc)) from exc
+
+
+@router.post("", response={201: DocumentOut})
+def create_document(request: HttpRequest, payload: DocumentIn) -> tuple[int, dict[str, Any]]:
+    document = _service_call(services.create_document, request.user, payload.title)
+    return 201, _document_out(document, Role.OWNER)
+
+
+@router.get("", response=list[DocumentOut])
+def list_documents(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_document_out(member.document, member.role) for member in selectors.documents_for(request.user)]
+
+
+@router.get("/{document_id}", response=DocumentOut)
+def get_document(request: HttpRequest, document_id: uuid.UUID) -> dict[str, Any]:
+    document, role = _authorize(request, document_id, READ_ROLES)
+    return _document_out(document, role)
+
+
+@router.patch("/{document_id}", response=DocumentOut)
+def rename_document(request: HttpRequest, document_id: uuid.UUID, payload: DocumentIn) -> dict[str, Any]:
+    document, role = _authorize(request, document_id, EDIT_ROLES)
+    return _document_out(_service_call(services.rename_document, document, payload.title), role)
+
+
+@router.delete("/{document_id}", response={204: None})
+def delete_document(request: HttpRequest, document_id: uuid.UUID) -> tuple[int, None]:
+    document, _ = _authorize(request, document_id, OWNER_ROLES)
+    services.delete_document(document)
+    return 204, None
+
+
+@router.get("/{document_id}/members", response=list[MemberOut])
+def list_members(request: HttpRequest, document_id: uuid.UUID) -> list[dict[str, str]]:
+    _authorize(request, document_id, READ_ROLES)
+    return [{"username": m.user.get_username(), "role": m.role} for m in selectors.members_of(document_id)]
+
+
+@router.post("/{document_id}/members", response={201: MemberOut})
+def set_member(request: HttpRequest, document_id: uuid.UUID, payload: MemberIn) -> tuple[int, dict[str, str]]:
+    document, _ = _authorize(request, document_id, OWNER_ROLES)
+    member = _service_call(services.set_member, document, payload.username, payload.role)
+    return 201, {"username": payload.username, "role": member.role}
+
+
+@router.delete("/{document_id}/members/{username}", response={204: None})
+def remove_member(request: HttpRequest, document_id: uuid.UUID, username: str) -> tuple[int, None]:
+    document, _ = _authorize(request, document_id, OWNER_ROLES)
+    _service_call(services.remove_member, document, username)
+    return 204, None
+
+
+@router.get(
+    "/{document_id}/state",
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The full Yjs state as one v1 update",
+                "content": {"application/octet-stream": {}},
+            }
+        }
+    },
+)
+def document_state(request: HttpRequest, document_id: uuid.UUID) -> HttpResponse:
+    _authorize(request, document_id, READ_ROLES)
+    return HttpResponse(selectors.stored_state(document_id), content_type="application/octet-stream")

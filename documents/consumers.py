@@ -1,0 +1,35 @@
+"""`ws/docs/{id}`: a document's y-websocket endpoint."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+
+from collab.sync.room import RoomStore
+from collab.ws_consumer import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CrdtRoomConsumer, RefusedError
+from documents import selectors
+from documents.models import WRITE_ROLES
+from documents.services import room_group
+from documents.store import document_store, room_key
+
+
+class DocumentConsumer(CrdtRoomConsumer):
+    metrics_kind = "docs"
+
+    async def resolve_target(self) -> tuple[str, str, RoomStore]:
+        document_id = selectors.parse_document_id(self.scope["url_route"]["kwargs"]["document_id"])
+        if document_id is None:
+            raise RefusedError(CLOSE_NOT_FOUND, "unknown document")
+        self.document_id = document_id
+        return room_key(document_id), room_group(document_id), document_store
+
+    async def current_role_can_write(self) -> bool:
+        role, exists = await database_sync_to_async(self._role_and_existence)()
+        if not exists:
+            raise RefusedError(CLOSE_NOT_FOUND, "unknown document")
+        if role is None:
+            raise RefusedError(CLOSE_FORBIDDEN, "no access to this document")
+        return role in WRITE_ROLES
+
+    def _role_and_existence(self) -> tuple[str | None, bool]:
+        role = selectors.role_of(self.scope["user"], self.document_id)
+        return role, role is not None or selectors.document_exists(self.document_id)

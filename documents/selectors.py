@@ -1,0 +1,76 @@
+"""Reads about documents: who may do what, and the stored CRDT state."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
+from pycrdt import merge_updates
+
+from collab.protocol import EMPTY_UPDATE
+from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate
+
+
+def parse_document_id(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def role_of(user: Any, document_id: uuid.UUID) -> str | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        DocumentMember.objects.filter(document_id=document_id, user_id=user.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def document_exists(document_id: uuid.UUID) -> bool:
+    return Document.objects.filter(pk=document_id).exists()
+
+
+def documents_for(user: Any) -> QuerySet[DocumentMember]:
+    return (
+        DocumentMember.objects.filter(user_id=user.pk)
+        .select_related("document")
+        .order_by("-document__updated_at")
+    )
+
+
+def members_of(document_id: uuid.UUID) -> QuerySet[DocumentMember]:
+    return (
+        DocumentMember.objects.filter(document_id=document_id).select_related("user").order_by("created_at")
+    )
+
+
+def stored_parts(document_id: uuid.UUID) -> tuple[list[bytes], int]:
+    """The snapshot and the log rows after it, and the id of the last row read."""
+    snapshot = DocumentSnapshot.objects.filter(document_id=document_id).first()
+    parts = [bytes(snapshot.data)] if snapshot is not None else []
+    last_id = snapshot.upto_update_id if snapshot is not None else 0
+    rows = DocumentUpdate.objects.filter(document_id=document_id, id__gt=last_id).order_by("id")
+    for row_id, data in rows.values_list("id", "data").iterator():
+        parts.append(bytes(data))
+        last_id = row_id
+    return parts, last_id
+
+
+def stored_state(document_id: uuid.UUID) -> bytes:
+    """The document's full durable state as one Yjs update."""
+    parts, _ = stored_parts(document_id)
+    if not parts:
+        return EMPTY_UPDATE
+    return parts[0] if len(parts) == 1 else merge_updates(*parts)
+
+
+def rows_after_snapshot(document_id: uuid.UUID) -> int:
+    snapshot = (
+        DocumentSnapshot.objects.filter(document_id=document_id)
+        .values_list("upto_update_id", flat=True)
+        .first()
+    )
+    return DocumentUpdate.objects.filter(document_id=document_id, id__gt=snapshot or 0).count()

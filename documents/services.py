@@ -1,0 +1,145 @@
+"""Writes to documents. Real-time consequences are sent after commit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from pycrdt import Doc, get_state, get_update
+
+from collab.events import room_control_on_commit
+from collab.protocol import EMPTY_UPDATE
+from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate, Role
+from documents.selectors import rows_after_snapshot, stored_parts, stored_state
+
+
+class DocumentError(ValueError):
+    """A request that breaks a rule; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def room_group(document_id: uuid.UUID) -> str:
+    return f"doc.{document_id.hex}"
+
+
+@transaction.atomic
+def create_document(owner: Any, title: str) -> Document:
+    document = Document.objects.create(title=_clean_title(title), created_by=owner)
+    DocumentMember.objects.create(document=document, user=owner, role=Role.OWNER)
+    return document
+
+
+def _clean_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title or len(title) > 300:
+        raise DocumentError("title must be 1 to 300 characters")
+    return title
+
+
+def rename_document(document: Document, title: str) -> Document:
+    document.title = _clean_title(title)
+    document.save(update_fields=["title", "updated_at"])
+    return document
+
+
+@transaction.atomic
+def delete_document(document: Document) -> None:
+    group = room_group(document.pk)
+    document.delete()
+    room_control_on_commit(group, "deleted")
+
+
+@transaction.atomic
+def set_member(document: Document, username: str, role: str) -> DocumentMember:
+    if role not in Role.values:
+        raise DocumentError("role must be owner, editor or viewer")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise DocumentError(f"no user named {username!r}", status=404)
+    member, created = DocumentMember.objects.select_for_update().get_or_create(
+        document=document, user=user, defaults={"role": role}
+    )
+    if not created and member.role != role:
+        if member.role == Role.OWNER and role != Role.OWNER:
+            _ensure_another_owner(document, user.pk)
+        member.role = role
+        member.save(update_fields=["role"])
+    room_control_on_commit(room_group(document.pk), "access_changed", user_id=user.pk)
+    return member
+
+
+@transaction.atomic
+def remove_member(document: Document, username: str) -> None:
+    member = (
+        DocumentMember.objects.select_for_update().filter(document=document, user__username=username).first()
+    )
+    if member is None:
+        raise DocumentError(f"{username!r} is not a member", status=404)
+    if member.role == Role.OWNER:
+        _ensure_another_owner(document, member.user_id)
+    member.delete()
+    room_control_on_commit(room_group(document.pk), "access_changed", user_id=member.user_id)
+
+
+def _ensure_another_owner(document: Document, leaving_user_id: int) -> None:
+    others = DocumentMember.objects.filter(document=document, role=Role.OWNER).exclude(
+        user_id=leaving_user_id
+    )
+    if not others.exists():
+        raise DocumentError("a document must keep at least one owner", status=409)
+
+
+def append_updates(document_id: uuid.UUID, records: list[tuple[bytes, int | None]]) -> int:
+    """Append a batch to the update log; returns how many rows await compaction."""
+    with transaction.atomic():
+        if not Document.objects.filter(pk=document_id).exists():
+            return 0  # deleted while its room was open: nothing left to write to
+        DocumentUpdate.objects.bulk_create(
+            [DocumentUpdate(document_id=document_id, data=data, author_id=author) for data, author in records]
+        )
+        Document.objects.filter(pk=document_id).update(updated_at=timezone.now())
+    return rows_after_snapshot(document_id)
+
+
+def compact_document(document_id: uuid.UUID) -> None:
+    """Fold the snapshot and every log row after it into a new snapshot.
+
+    The document row is locked so concurrent compactions from several workers
+    serialise; the rows stay (they are the history) but are no longer replayed.
+    """
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().filter(pk=document_id).first()
+        if locked is None:
+            return
+        parts, last_id = stored_parts(document_id)
+        if not parts:
+            return
+        # A Doc created and dropped in this thread only; re-encoding collects garbage.
+        doc: Doc[Any] = Doc()
+        for part in parts:
+            doc.apply_update(part)
+        DocumentSnapshot.objects.update_or_create(
+            document_id=document_id, defaults={"data": doc.get_update(), "upto_update_id": last_id}
+        )
+
+
+def checkpoint_document(document_id: uuid.UUID, full_state: bytes) -> bool:
+    """Append what `full_state` holds that the log lacks; True if anything was missing.
+
+    A worker that learnt updates from a peer which died before writing them is
+    the last holder of those updates: it stores the difference when it unloads.
+    """
+    with transaction.atomic():
+        if not Document.objects.select_for_update().filter(pk=document_id).exists():
+            return False
+        missing = get_update(full_state, get_state(stored_state(document_id)))
+        if missing == EMPTY_UPDATE:
+            return False
+        DocumentUpdate.objects.create(document_id=document_id, data=missing, author=None)
+        return True

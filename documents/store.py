@@ -1,0 +1,38 @@
+"""The durable store behind document rooms: the services, run off the event loop."""
+
+from __future__ import annotations
+
+import uuid
+
+from channels.db import database_sync_to_async
+
+from documents import selectors, services
+
+KEY_PREFIX = "doc:"
+
+
+def room_key(document_id: uuid.UUID) -> str:
+    return f"{KEY_PREFIX}{document_id}"
+
+
+def _document_id(key: str) -> uuid.UUID:
+    return uuid.UUID(key.removeprefix(KEY_PREFIX))
+
+
+class DocumentStore:
+    async def load(self, key: str) -> bytes:
+        state: bytes = await database_sync_to_async(selectors.stored_state)(_document_id(key))
+        return state
+
+    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> int:
+        pending: int = await database_sync_to_async(services.append_updates)(_document_id(key), records)
+        return pending
+
+    async def compact(self, key: str) -> None:
+        await database_sync_to_async(services.compact_document)(_document_id(key))
+
+    async def checkpoint(self, key: str, full_state: bytes) -> None:
+        await database_sync_to_async(services.checkpoint_document)(_document_id(key), full_state)
+
+
+document_store = DocumentStore()
