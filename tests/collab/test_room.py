@@ -1,0 +1,184 @@
+"""The room: local fan-out, roles, awareness identity, persistence, and repair between workers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from channels.layers import InMemoryChannelLayer
+from pycrdt import Doc, Text
+
+from collab import protocol as p
+from collab.sync.room import Room, RoomConfig
+from tests.collab.fakes import MemoryStore, RecordingPeer
+
+FAST = RoomConfig(flush_interval=0.02, compact_threshold=5, antientropy_interval=0.3, awareness_timeout=0.9)
+
+
+def text_update(content: str, client_id: int, base: bytes = b"") -> bytes:
+    doc: Doc[Any] = Doc(client_id=client_id)
+    if base:
+        doc.apply_update(base)
+    state = doc.get_state()
+    text = doc.get("t", type=Text)
+    text += content
+    return doc.get_update(state)
+
+
+def text_of(update_or_room: bytes | Room) -> str:
+    if isinstance(update_or_room, Room):
+        return str(update_or_room.doc.get("t", type=Text))
+    doc: Doc[Any] = Doc()
+    doc.apply_update(update_or_room)
+    return str(doc.get("t", type=Text))
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+async def started_room(layer: Any, store: MemoryStore | None = None, config: RoomConfig = FAST) -> Room:
+    room = Room("doc:test", "doc.test", store or MemoryStore(), layer, config)
+    await room.start()
+    return room
+
+
+async def test_update_reaches_other_local_peers_not_the_sender_and_is_persisted() -> None:
+    store = MemoryStore()
+    room = await started_room(InMemoryChannelLayer(), store)
+    alice, bob = RecordingPeer(1), RecordingPeer(2)
+    await room.join(alice)
+    await room.join(bob)
+    assert alice.messages() == [p.SyncMessage(p.SYNC_STEP1, b"\x00")]
+    update = text_update("hello", client_id=11)
+    frame = p.encode_update(update)
+    await room.receive_frame(alice, frame)
+    assert bob.frames[-1] == frame
+    assert alice.frames[-1] != frame
+    assert text_of(room) == "hello"
+    await eventually(lambda: store.appends == 1)
+    assert store.rows == [(update, 1)]
+    await room.stop()
+
+
+async def test_sync_step1_is_answered_with_the_missing_update() -> None:
+    initial = text_update("stored", client_id=5)
+    room = await started_room(InMemoryChannelLayer(), MemoryStore(initial))
+    peer = RecordingPeer(1)
+    await room.join(peer)
+    await room.receive_frame(peer, p.encode_sync_step1(b"\x00"))
+    reply = peer.messages()[-1]
+    assert isinstance(reply, p.SyncMessage) and reply.step == p.SYNC_STEP2
+    assert text_of(reply.payload) == "stored"
+    await room.stop()
+
+
+async def test_viewer_updates_are_refused_never_applied_nor_stored() -> None:
+    store = MemoryStore()
+    room = await started_room(InMemoryChannelLayer(), store)
+    viewer, editor = RecordingPeer(1, can_write=False), RecordingPeer(2)
+    await room.join(viewer)
+    await room.join(editor)
+    for step in (p.encode_sync_step2, p.encode_update):
+        await room.receive_frame(viewer, step(text_update("evil", client_id=66)))
+    assert text_of(room) == ""
+    assert all(isinstance(m, p.SyncMessage) and m.step == p.SYNC_STEP1 for m in editor.messages())
+    denied = [m for m in viewer.messages() if isinstance(m, p.AuthMessage)]
+    assert len(denied) == 1 and "read-only" in denied[0].denied_reason
+    await asyncio.sleep(FAST.flush_interval * 3)
+    assert store.rows == []
+    await room.stop()
+
+
+async def test_undecodable_update_raises_and_leaves_the_document_untouched() -> None:
+    room = await started_room(InMemoryChannelLayer())
+    peer, other = RecordingPeer(1), RecordingPeer(2)
+    await room.join(peer)
+    await room.join(other)
+    await room.receive_frame(peer, p.encode_update(text_update("ok", client_id=3)))
+    before = room.doc.get_update()
+    with pytest.raises(p.ProtocolError):
+        await room.receive_frame(peer, p.encode_update(b"\x01\x01\xff\xff\xff"))
+    assert room.doc.get_update() == before
+    assert len(other.frames) == 2  # step 1 and the good update only
+    await room.stop()
+
+
+async def test_awareness_identity_is_stamped_by_the_server_and_not_echoed() -> None:
+    room = await started_room(InMemoryChannelLayer())
+    alice, bob = RecordingPeer(1, name="alice"), RecordingPeer(2, name="bob")
+    await room.join(alice)
+    await room.join(bob)
+    claim = p.AwarenessEntry(1001, 1, json.dumps({"user": {"name": "bob", "id": 2}, "cursor": {"a": 1}}))
+    await room.receive_frame(alice, p.encode_awareness([claim]))
+    seen = bob.messages()[-1]
+    assert isinstance(seen, p.AwarenessMessage)
+    state = json.loads(seen.entries[0].state_json)
+    assert state["user"] == {"id": 1, "name": "alice", "color": "#000"}
+    assert state["cursor"] == {"a": 1}
+    assert not any(isinstance(m, p.AwarenessMessage) for m in alice.messages())
+    # bob cannot take over alice's client id
+    await room.receive_frame(bob, p.encode_awareness([p.AwarenessEntry(1001, 5, '{"x":1}')]))
+    assert len(room.awareness.live_entries(owner=bob.peer_id)) == 0
+    # a newcomer gets the current states; alice leaving removes hers
+    carol = RecordingPeer(3)
+    await room.join(carol)
+    assert isinstance(carol.messages()[-1], p.AwarenessMessage)
+    await room.leave(alice)
+    removal = bob.messages()[-1]
+    assert isinstance(removal, p.AwarenessMessage) and removal.entries[0].is_removal
+    await room.stop()
+
+
+async def test_awareness_expires_without_renewal() -> None:
+    now = [0.0]
+    room = Room("doc:test", "doc.test", MemoryStore(), InMemoryChannelLayer(), FAST, clock=lambda: now[0])
+    await room.start()
+    alice, bob = RecordingPeer(1), RecordingPeer(2)
+    await room.join(alice)
+    await room.join(bob)
+    await room.receive_frame(alice, p.encode_awareness([p.AwarenessEntry(9, 1, "{}")]))
+    now[0] = FAST.awareness_timeout + 1
+    await eventually(lambda: len(room.awareness) == 0)
+    removal = bob.messages()[-1]
+    assert isinstance(removal, p.AwarenessMessage) and removal.entries[0].is_removal
+    await room.stop()
+
+
+async def test_room_subscribes_before_loading_so_nothing_published_meanwhile_is_lost() -> None:
+    layer = InMemoryChannelLayer()
+    writer = await started_room(layer)
+    gate = asyncio.Event()
+    slow_store = MemoryStore(load_gate=gate)
+    loading = asyncio.create_task(started_room(layer, slow_store))
+    await eventually(lambda: slow_store.loads == 1)
+    peer = RecordingPeer(1)
+    await writer.join(peer)
+    await writer.receive_frame(peer, p.encode_update(text_update("during load", client_id=4)))
+    gate.set()
+    reader = await loading
+    assert text_of(reader) == "during load"
+    await writer.stop()
+    await reader.stop()
+
+
+async def test_compaction_is_requested_past_the_threshold() -> None:
+    store = MemoryStore()
+    room = await started_room(InMemoryChannelLayer(), store)
+    peer = RecordingPeer(1)
+    await room.join(peer)
+    base = b""
+    for index in range(FAST.compact_threshold + 1):
+        update = text_update(str(index), client_id=20 + index, base=base)
+        base = update if not base else room.doc.get_update()
+        await room.receive_frame(peer, p.encode_update(update))
+        await asyncio.sleep(FAST.flush_interval * 2)
+    await eventually(lambda: store.compactions >= 1)
+    await room.stop()
