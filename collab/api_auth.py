@@ -6,7 +6,9 @@ from typing import Any
 
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
-from ninja import Router, Schema
+from django.views.decorators.csrf import ensure_csrf_cookie
+from ninja import Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 
 from collab.accounts import AccountError, identity_of, issue_token, register_user
@@ -47,12 +49,12 @@ def _user_out(user: Any) -> dict[str, Any]:
 
 
 @router.post("/register", auth=None, response={201: UserOut})
-def register(request: HttpRequest, payload: RegisterIn) -> tuple[int, dict[str, Any]]:
+def register(request: HttpRequest, payload: RegisterIn) -> Status[dict[str, Any]]:
     try:
         user = register_user(payload.username, payload.password, payload.email)
     except AccountError as exc:
         raise HttpError(400, str(exc)) from exc
-    return 201, _user_out(user)
+    return Status(201, _user_out(user))
 
 
 @router.post("/token", auth=None, response=TokenOut)
@@ -73,11 +75,12 @@ def session_login(request: HttpRequest, payload: CredentialsIn) -> dict[str, Any
 
 
 @router.post("/logout", response={204: None})
-def session_logout(request: HttpRequest) -> tuple[int, None]:
+def session_logout(request: HttpRequest) -> Status[None]:
     logout(request)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=UserOut)
+@decorate_view(ensure_csrf_cookie)
 def me(request: HttpRequest) -> dict[str, Any]:
     return _user_out(request.user)

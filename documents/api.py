@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from documents import selectors, services
@@ -71,9 +71,9 @@ def _service_call(call: Any, *args: Any) -> Any:
 
 
 @router.post("", response={201: DocumentOut})
-def create_document(request: HttpRequest, payload: DocumentIn) -> tuple[int, dict[str, Any]]:
+def create_document(request: HttpRequest, payload: DocumentIn) -> Status[dict[str, Any]]:
     document = _service_call(services.create_document, request.user, payload.title)
-    return 201, _document_out(document, Role.OWNER)
+    return Status(201, _document_out(document, Role.OWNER))
 
 
 @router.get("", response=list[DocumentOut])
@@ -94,10 +94,10 @@ def rename_document(request: HttpRequest, document_id: uuid.UUID, payload: Docum
 
 
 @router.delete("/{document_id}", response={204: None})
-def delete_document(request: HttpRequest, document_id: uuid.UUID) -> tuple[int, None]:
+def delete_document(request: HttpRequest, document_id: uuid.UUID) -> Status[None]:
     document, _ = _authorize(request, document_id, OWNER_ROLES)
     services.delete_document(document)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{document_id}/members", response=list[MemberOut])
@@ -107,17 +107,17 @@ def list_members(request: HttpRequest, document_id: uuid.UUID) -> list[dict[str,
 
 
 @router.post("/{document_id}/members", response={201: MemberOut})
-def set_member(request: HttpRequest, document_id: uuid.UUID, payload: MemberIn) -> tuple[int, dict[str, str]]:
+def set_member(request: HttpRequest, document_id: uuid.UUID, payload: MemberIn) -> Status[dict[str, str]]:
     document, _ = _authorize(request, document_id, OWNER_ROLES)
     member = _service_call(services.set_member, document, payload.username, payload.role)
-    return 201, {"username": payload.username, "role": member.role}
+    return Status(201, {"username": payload.username, "role": member.role})
 
 
 @router.delete("/{document_id}/members/{username}", response={204: None})
-def remove_member(request: HttpRequest, document_id: uuid.UUID, username: str) -> tuple[int, None]:
+def remove_member(request: HttpRequest, document_id: uuid.UUID, username: str) -> Status[None]:
     document, _ = _authorize(request, document_id, OWNER_ROLES)
     _service_call(services.remove_member, document, username)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

@@ -62,7 +62,7 @@ async def test_a_dropped_message_is_repaired_when_the_next_one_shows_the_gap(red
     await first.receive_frame(alice, p.encode_update(two))
     assert len(first.layer.dropped) == 1
     # The gap is seen at once: well before an anti-entropy round would run.
-    await eventually(lambda: text_of(second) == "one two", timeout=FAST.antientropy_interval * 0.8)
+    await eventually(lambda: text_of(second) == "one two", within=FAST.antientropy_interval * 0.8)
     await first.stop()
     await second.stop()
 
@@ -74,7 +74,7 @@ async def test_a_dropped_last_message_is_repaired_by_the_periodic_state_vector_r
     first.layer.drop_next_updates = 1
     await first.receive_frame(alice, p.encode_update(text_update("lost?", client_id=51)))
     assert text_of(second) == ""
-    await eventually(lambda: text_of(second) == "lost?", timeout=FAST.antientropy_interval * 4)
+    await eventually(lambda: text_of(second) == "lost?", within=FAST.antientropy_interval * 4)
     # the repaired content reached the other worker's client as well
     received = [m for m in bob.messages() if isinstance(m, p.SyncMessage) and m.step == p.SYNC_UPDATE]
     assert received and text_of(received[-1].payload) == "lost?"
@@ -105,10 +105,10 @@ async def test_awareness_is_relayed_across_workers(redis_layer: Any) -> None:
 
 
 async def test_a_dead_workers_presence_expires(redis_layer: Any) -> None:
-    first, second, alice, bob = await two_workers(redis_layer)
+    first, second, alice, _ = await two_workers(redis_layer)
     await first.receive_frame(alice, p.encode_awareness([p.AwarenessEntry(88, 1, "{}")]))
     await eventually(lambda: len(second.awareness) == 1)
     for task in first._tasks:  # the worker dies: no goodbye, no renewals
         task.cancel()
-    await eventually(lambda: len(second.awareness) == 0, timeout=FAST.awareness_timeout * 3)
+    await eventually(lambda: len(second.awareness) == 0, within=FAST.awareness_timeout * 3)
     await second.stop()

@@ -1,0 +1,62 @@
+"""Update log, compaction and checkpoints on the real database."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from pycrdt import merge_updates
+
+from documents import selectors, services
+from documents.models import DocumentSnapshot, DocumentUpdate
+from tests.collab.test_room import text_of, text_update
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def document():  # type: ignore[no-untyped-def]
+    owner = get_user_model().objects.create_user("owner", password="x")
+    return services.create_document(owner, "Doc")
+
+
+def test_append_then_load_returns_everything(document) -> None:  # type: ignore[no-untyped-def]
+    first = text_update("a", client_id=1)
+    second = text_update("b", client_id=1, base=first)
+    pending = services.append_updates(document.pk, [(first, None), (second, None)])
+    assert pending == 2
+    assert text_of(selectors.stored_state(document.pk)) == "ab"
+
+
+def test_compaction_folds_the_log_into_a_snapshot_and_keeps_history(document) -> None:  # type: ignore[no-untyped-def]
+    state = b""
+    for index in range(30):
+        update = text_update(str(index % 10), client_id=2, base=state)
+        state = merge_updates(state, update) if state else update
+        services.append_updates(document.pk, [(update, None)])
+    expected = text_of(selectors.stored_state(document.pk))
+    services.compact_document(document.pk)
+    snapshot = DocumentSnapshot.objects.get(document=document)
+    assert snapshot.upto_update_id == DocumentUpdate.objects.filter(document=document).latest("id").id
+    assert selectors.rows_after_snapshot(document.pk) == 0
+    parts, _ = selectors.stored_parts(document.pk)
+    assert len(parts) == 1  # loading reads one snapshot, not thirty rows
+    assert text_of(selectors.stored_state(document.pk)) == expected
+    assert DocumentUpdate.objects.filter(document=document).count() == 30
+    later = text_update("!", client_id=3, base=state)
+    services.append_updates(document.pk, [(later, None)])
+    assert text_of(selectors.stored_state(document.pk)) == expected + "!"
+
+
+def test_checkpoint_stores_only_what_is_missing(document) -> None:  # type: ignore[no-untyped-def]
+    stored = text_update("kept", client_id=4)
+    services.append_updates(document.pk, [(stored, None)])
+    assert services.checkpoint_document(document.pk, stored) is False
+    extra = text_update(" + peer", client_id=5, base=stored)
+    assert services.checkpoint_document(document.pk, merge_updates(stored, extra)) is True
+    assert text_of(selectors.stored_state(document.pk)) == "kept + peer"
+
+
+def test_appending_to_a_deleted_document_is_dropped(document) -> None:  # type: ignore[no-untyped-def]
+    document_id = document.pk
+    document.delete()
+    assert services.append_updates(document_id, [(text_update("x", client_id=6), None)]) == 0
