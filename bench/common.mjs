@@ -65,19 +65,26 @@ export function wsClass (deflate) {
   }
 }
 
+// y-websocket 2.1.0's resyncInterval timer reads the global `WebSocket.OPEN`, which Node 20 lacks.
+globalThis.WebSocket ??= WebSocket
+
 /**
  * Creates one client: its own Y.Doc + a stock WebsocketProvider (BroadcastChannel disabled, so
  * clients in this process only talk through the server). Connects immediately.
  * Awareness local state is null unless `awarenessState` is given (null = no presence traffic).
+ * Note: the stock client drops and re-opens its socket after 30 s without receiving any message;
+ * with no awareness state and no doc traffic nothing arrives, so idle clients need `resyncMs`
+ * (the provider's resyncInterval: re-sends sync step 1, the server answers with sync step 2).
  */
-export function makeClient ({ url, docId, token, WS, awarenessState = null, maxBackoffMs = 2500 }) {
+export function makeClient ({ url, docId, token, WS, awarenessState = null, maxBackoffMs = 2500, resyncMs = -1 }) {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(url, docId, doc, {
     params: token != null ? { token } : {},
     WebSocketPolyfill: WS,
     disableBc: true,
     connect: false,
-    maxBackoffTime: maxBackoffMs
+    maxBackoffTime: maxBackoffMs,
+    resyncInterval: resyncMs
   })
   provider.awareness.setLocalState(awarenessState)
   const c = {
@@ -87,12 +94,14 @@ export function makeClient ({ url, docId, token, WS, awarenessState = null, maxB
     docId,
     everSynced: false,
     syncedAt: 0,
+    opens: 0, // 'connected' status events; opens - 1 = reconnects
     closes: 0,
     errors: 0,
     closeCodes: {},
     lastError: null
   }
   provider.on('synced', (s) => { if (s && !c.everSynced) { c.everSynced = true; c.syncedAt = performance.now() } })
+  provider.on('status', ({ status }) => { if (status === 'connected') c.opens++ })
   provider.on('connection-close', (ev) => {
     if (ev == null) return // local close
     c.closes++

@@ -9,9 +9,13 @@
  * prints a line "READY <n> synced" on stderr when all clients are synced and "HOLD-END" when the
  * hold time is over.
  *
- * By default clients have NO awareness state (truly idle: no messages after the initial sync
- * except websocket pings). --awareness gives each client a {user:{name}} state, which the stock
- * client renews every 15 s and the server fans out to all N clients (N^2 / 15 messages/s).
+ * By default clients have NO awareness state, so no presence traffic. The stock client closes and
+ * re-opens a socket on which nothing arrived for 30 s, so in this mode every client re-sends sync
+ * step 1 every --resync s (provider option resyncInterval; the server answers with a small sync
+ * step 2): one tiny round trip per client per interval, no fan-out.
+ * --awareness gives each client a {user:{name}} state instead (what a browser tab has); the stock
+ * client renews it every 15 s and the server fans each renewal out to all N clients of the doc
+ * (N^2 / 15 messages/s: 500 clients -> ~16.7k messages/s), so the room is not really idle.
  */
 import { parseArgs, loadTokens, wsClass, makeClient, staggered, waitUntil, sleep, round, rssKiB } from './common.mjs'
 
@@ -28,6 +32,7 @@ const USAGE = `usage: node idle_conns.mjs [options]
   --seed-text N        before connecting the idle clients, one client writes N chars into the doc
                        (default 0; makes each sync carry a non-empty doc)
   --awareness          give every client an awareness state (default off)
+  --resync S           without --awareness: re-send sync step 1 every S s as keepalive (default 10)
   --json               print one JSON result object on stdout
 `
 
@@ -44,6 +49,7 @@ const opts = parseArgs(process.argv.slice(2), {
   pid: { type: 'list', default: null },
   seed_text: { type: 'number', default: 0 },
   awareness: { type: 'bool', default: false },
+  resync: { type: 'number', default: 10 },
   deflate: { type: 'bool', default: false },
   json: { type: 'bool', default: false }
 }, USAGE)
@@ -73,7 +79,8 @@ const clients = await staggered(N, opts.connect_rate, (i) => makeClient({
   docId: opts.doc,
   token: tokens.length ? tokens[i % tokens.length] : null,
   WS,
-  awarenessState: opts.awareness ? { user: { name: `idle-${i}` } } : null
+  awarenessState: opts.awareness ? { user: { name: `idle-${i}` } } : null,
+  resyncMs: opts.awareness ? -1 : opts.resync * 1000
 }))
 await waitUntil(() => clients.every((c) => c.everSynced), opts.connect_timeout * 1000, 100)
 const connectSeconds = (performance.now() - t0) / 1000
@@ -89,6 +96,7 @@ const rssEnd = rssKiB(pids)
 log(`HOLD-END ${connectedAtEnd} connected; rss ${rssEnd} KiB`)
 
 const closes = clients.reduce((s, c) => s + c.closes, 0)
+const reconnects = clients.reduce((s, c) => s + c.opens - 1, 0)
 const closeCodes = {}
 for (const c of clients) for (const [code, n] of Object.entries(c.closeCodes)) closeCodes[code] = (closeCodes[code] || 0) + n
 const failed = clients.filter((c) => !c.everSynced)
@@ -96,10 +104,11 @@ for (const c of clients) { try { c.provider.destroy() } catch {} }
 
 const perConn = (a, b) => (a != null && b != null && synced ? round((b - a) / synced, 1) : null)
 const result = {
-  config: { urls: opts.url, doc: opts.doc, clients: N, hold_s: opts.hold, awareness: opts.awareness, seed_text: opts.seed_text, pids },
+  config: { urls: opts.url, doc: opts.doc, clients: N, hold_s: opts.hold, awareness: opts.awareness, resync_s: opts.awareness ? null : opts.resync, seed_text: opts.seed_text, pids },
   connect: { synced, connect_errors: failed.length, seconds: round(connectSeconds, 2), first_error: failed.length ? (failed[0].lastError || JSON.stringify(failed[0].closeCodes)) : null },
   connected_at_end: connectedAtEnd,
-  closes_during_hold: closes,
+  server_closes: closes,
+  reconnects,
   close_codes: closeCodes,
   server_rss_kib: { before: rssBefore, after_connect: rssAfter, end_of_hold: rssEnd },
   server_rss_per_conn_kib: { after_connect: perConn(rssBefore, rssAfter), end_of_hold: perConn(rssBefore, rssEnd) }
@@ -107,7 +116,7 @@ const result = {
 if (opts.json) {
   process.stdout.write(JSON.stringify(result) + '\n')
 } else {
-  console.log(`${synced}/${N} synced in ${result.connect.seconds}s, ${connectedAtEnd} connected at end of ${opts.hold}s hold, closes=${closes}`)
+  console.log(`${synced}/${N} synced in ${result.connect.seconds}s, ${connectedAtEnd} connected at end of ${opts.hold}s hold, server closes=${closes}, reconnects=${reconnects}`)
   if (pids.length) {
     console.log(`server RSS KiB: before=${rssBefore} after_connect=${rssAfter} end=${rssEnd}; ` +
       `per connection: ${result.server_rss_per_conn_kib.after_connect} KiB (after connect), ${result.server_rss_per_conn_kib.end_of_hold} KiB (end)`)

@@ -240,6 +240,7 @@ const textLens = docs.map((cs) => { const a = cs.find((c) => c.active); return a
 if (progress) clearInterval(progress)
 
 const closesDuring = live.reduce((s, c) => s + c.closes, 0) - closesBefore
+const reconnects = live.reduce((s, c) => s + Math.max(0, c.opens - 1), 0)
 const closeCodes = {}
 for (const c of all) for (const [code, n] of Object.entries(c.closeCodes)) closeCodes[code] = (closeCodes[code] || 0) + n
 
@@ -290,6 +291,7 @@ const result = {
   },
   convergence: { docs: D, converged: convergedDocs, ok: convergedDocs === D, text_lengths: textLens },
   connection_closes_during_run: closesDuring,
+  reconnects,
   close_codes: closeCodes,
   drain_s: round(drainSeconds, 2),
   generator: gen
@@ -308,7 +310,7 @@ if (opts.json) {
   console.log(`latency ms: p50=${L.p50} p90=${L.p90} p99=${L.p99} max=${L.max} mean=${L.mean} (n=${L.samples})`)
   console.log(`deliveries: expected=${Dl.expected} received=${Dl.received} loss=${Dl.loss} (${Dl.loss_pct}%) ` +
     `coalesced=${Dl.coalesced} rate=${Dl.per_s}/s`)
-  console.log(`convergence: ${convergedDocs}/${D} docs equal; closes during run=${closesDuring}`)
+  console.log(`convergence: ${convergedDocs}/${D} docs equal; server closes during run=${closesDuring}, reconnects=${reconnects}`)
   console.log(`generator: cpu=${gen.cpu_pct}% loop delay p99=${gen.loop_delay_p99_ms}ms max=${gen.loop_delay_max_ms}ms`)
 }
 process.exit(result.convergence.ok && result.connect.connect_errors === 0 ? 0 : 1)

@@ -11,6 +11,11 @@ UPDATE_BYTES = Counter("collab_update_bytes", "Bytes of CRDT updates accepted fr
 REPAIRS = Counter("collab_repairs", "State-vector repairs sent to a peer room")
 FRAMES_REJECTED = Counter("collab_frames_rejected", "Frames or connections refused", ["reason"])
 COMPACTIONS = Counter("collab_compactions", "Update-log compactions into a snapshot")
+FANOUT_LATENCY = Histogram(
+    "collab_fanout_latency_seconds",
+    "From a worker accepting an update to another worker applying it",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 LOG_FLUSH_SECONDS = Histogram(
     "collab_log_flush_seconds",
     "Time to write one batch of updates to the durable log",

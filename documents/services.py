@@ -8,12 +8,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from pycrdt import Doc, get_state, get_update
+from pycrdt import Doc
 
 from collab.events import room_control_on_commit
-from collab.protocol import EMPTY_UPDATE
 from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate, Role
-from documents.selectors import rows_after_snapshot, stored_parts, stored_state
+from documents.selectors import rows_after_snapshot, stored_parts
 
 
 class DocumentError(ValueError):
@@ -127,19 +126,3 @@ def compact_document(document_id: uuid.UUID) -> None:
         DocumentSnapshot.objects.update_or_create(
             document_id=document_id, defaults={"data": doc.get_update(), "upto_update_id": last_id}
         )
-
-
-def checkpoint_document(document_id: uuid.UUID, full_state: bytes) -> bool:
-    """Append what `full_state` holds that the log lacks; True if anything was missing.
-
-    A worker that learnt updates from a peer which died before writing them is
-    the last holder of those updates: it stores the difference when it unloads.
-    """
-    with transaction.atomic():
-        if not Document.objects.select_for_update().filter(pk=document_id).exists():
-            return False
-        missing = get_update(full_state, get_state(stored_state(document_id)))
-        if missing == EMPTY_UPDATE:
-            return False
-        DocumentUpdate.objects.create(document_id=document_id, data=missing, author=None)
-        return True

@@ -31,8 +31,5 @@ class DocumentStore:
     async def compact(self, key: str) -> None:
         await database_sync_to_async(services.compact_document)(_document_id(key))
 
-    async def checkpoint(self, key: str, full_state: bytes) -> None:
-        await database_sync_to_async(services.checkpoint_document)(_document_id(key), full_state)
-
 
 document_store = DocumentStore()

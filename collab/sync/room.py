@@ -81,10 +81,6 @@ class RoomStore(Protocol):
 
     async def compact(self, key: str) -> None: ...
 
-    async def checkpoint(self, key: str, full_state: bytes) -> None:
-        """Store whatever `full_state` holds that the log lacks."""
-        ...
-
 
 @dataclass(frozen=True)
 class RoomConfig:
@@ -92,6 +88,9 @@ class RoomConfig:
     compact_threshold: int = 200
     antientropy_interval: float = 5.0
     awareness_timeout: float = 30.0
+    # A peer's update not confirmed durable by its origin within this time is
+    # written by this room too (the origin may have died before its flush).
+    confirm_timeout: float = 1.5
 
 
 def _is_fatal(exc: BaseException) -> bool:
@@ -140,11 +139,12 @@ class Room:
         self._publish_seq = 0
         self._last_seq: dict[str, int] = {}
         self._outbox: list[tuple[bytes, int | None]] = []
+        self._outbox_seq = 0  # highest own publication seq in the outbox
+        self._unconfirmed: dict[str, list[tuple[int, bytes, float]]] = {}
         self._flush_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._compact_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._foreign_since_checkpoint = False
         self._denied_peers: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------
@@ -171,21 +171,17 @@ class Room:
         self._tasks.append(asyncio.create_task(self._maintenance_loop()))
 
     async def stop(self) -> None:
-        """Flush, checkpoint what only this worker knew, then leave the group."""
+        """Flush (with peers' unconfirmed updates), then leave the group."""
         for task in self._tasks[1:]:
             task.cancel()
         if self._flush_task is not None:
             self._flush_task.cancel()
             self._flush_task = None
+        self._adopt_unconfirmed(older_than=None)
         await self.flush()
         if self._compact_task is not None:
             with contextlib.suppress(Exception):
                 await self._compact_task
-        if self._foreign_since_checkpoint:
-            try:
-                await self.store.checkpoint(self.key, self.doc.get_update())
-            except Exception:
-                logger.exception("checkpoint of %s failed", self.key)
         with contextlib.suppress(Exception):
             await self._publish({"type": "room.bye"})
         await self._unsubscribe()
@@ -259,8 +255,8 @@ class Room:
         metrics.UPDATES.labels("client").inc()
         metrics.UPDATE_BYTES.inc(len(update))
         await self._send_to_local(frame or encode_update(update), exclude=peer.peer_id)
-        await self._publish({"type": "room.update", "update": update})
-        self._queue_persist(update, peer.user_id)
+        seq = await self._publish({"type": "room.update", "update": update, "sent_at": time.time()})
+        self._queue_persist(update, peer.user_id, seq)
 
     async def _accept_client_awareness(self, peer: Peer, entries: tuple[AwarenessEntry, ...]) -> None:
         stamped = []
@@ -313,7 +309,7 @@ class Room:
 
     # -- cross-worker fan-out -------------------------------------------
 
-    async def _publish(self, message: dict[str, Any]) -> None:
+    async def _publish(self, message: dict[str, Any]) -> int:
         self._publish_seq += 1
         message = {**message, "origin": self.channel, "seq": self._publish_seq}
         try:
@@ -321,6 +317,7 @@ class Room:
         except Exception:
             # Peers notice the sequence gap (or the next state-vector round) and repair.
             logger.warning("publish to %s failed", self.group, exc_info=True)
+        return self._publish_seq
 
     async def _send_direct(self, channel: str, message: dict[str, Any]) -> None:
         try:
@@ -357,7 +354,9 @@ class Room:
         if "seq" in message:
             await self._check_sequence(origin, message["seq"])
         if kind == "room.update":
-            await self._apply_peer_update(message["update"], direct=bool(message.get("direct")))
+            await self._apply_peer_update(origin, message)
+        elif kind == "room.flushed":
+            self._confirm(origin, message["upto"])
         elif kind == "room.awareness":
             entries = decode_awareness_update(message["update"])
             accepted = self.awareness.apply(entries, origin, self.clock(), trusted=True)
@@ -367,6 +366,7 @@ class Room:
             await self._answer_peer_state_vector(origin, message)
         elif kind == "room.bye":
             self._last_seq.pop(origin, None)
+            self._confirm(origin, message["seq"])
 
     async def _check_sequence(self, origin: str, seq: int) -> None:
         last = self._last_seq.get(origin)
@@ -377,18 +377,49 @@ class Room:
                 origin, {"type": "room.sv", "sv": self.doc.get_state(), "ask_back": False}
             )
 
-    async def _apply_peer_update(self, update: bytes, direct: bool) -> None:
+    async def _apply_peer_update(self, origin: str, message: dict[str, Any]) -> None:
+        update: bytes = message["update"]
+        direct = bool(message.get("direct"))
         before = self.doc.get_state() if direct else b""
         try:
             apply_untrusted_update(self.doc, update)
         except ProtocolError:
             logger.error("peer sent an undecodable update for %s", self.key)
             return
-        if direct and self.doc.get_state() == before:
-            return
+        if direct:
+            if self.doc.get_state() == before:
+                return
+            # A repair: nobody tells us whether it is durable, so write it (idempotent).
+            self._queue_persist(update, None, None)
+        else:
+            self._unconfirmed.setdefault(origin, []).append((message["seq"], update, self.clock()))
+            if "sent_at" in message:
+                metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - message["sent_at"]))
         metrics.UPDATES.labels("repair" if direct else "peer").inc()
-        self._foreign_since_checkpoint = True
         await self._send_to_local(encode_update(update), exclude=None)
+
+    def _confirm(self, origin: str, upto: int) -> None:
+        """The origin wrote its updates up to publication `upto` to the log."""
+        pending = self._unconfirmed.get(origin)
+        if pending is None:
+            return
+        pending[:] = [item for item in pending if item[0] > upto]
+        if not pending:
+            del self._unconfirmed[origin]
+
+    def _adopt_unconfirmed(self, older_than: float | None) -> None:
+        """Queue for our own log the peer updates whose origin never confirmed them."""
+        for origin in list(self._unconfirmed):
+            pending = self._unconfirmed[origin]
+            stale = [item for item in pending if older_than is None or item[2] <= older_than]
+            if not stale:
+                continue
+            logger.info("writing %d unconfirmed updates of %s for %s", len(stale), origin, self.key)
+            for _, update, _ in stale:
+                self._queue_persist(update, None, None)
+            pending[:] = pending[len(stale) :]
+            if not pending:
+                del self._unconfirmed[origin]
 
     async def _answer_peer_state_vector(self, origin: str, message: dict[str, Any]) -> None:
         their_state = message["sv"]
@@ -418,11 +449,12 @@ class Room:
 
     async def _maintenance_loop(self) -> None:
         """Anti-entropy rounds and awareness expiry."""
-        tick = min(self.config.antientropy_interval, self.config.awareness_timeout / 3)
+        tick = min(0.5, self.config.antientropy_interval, self.config.confirm_timeout / 2)
         next_round = self.clock() + self.config.antientropy_interval
         while True:
             await asyncio.sleep(tick)
             try:
+                self._adopt_unconfirmed(older_than=self.clock() - self.config.confirm_timeout)
                 expired = self.awareness.expire(self.clock(), self.config.awareness_timeout)
                 if expired:
                     await self._send_to_local(encode_awareness(expired), exclude=None)
@@ -434,8 +466,10 @@ class Room:
 
     # -- durable log ------------------------------------------------------
 
-    def _queue_persist(self, update: bytes, user_id: int | None) -> None:
+    def _queue_persist(self, update: bytes, user_id: int | None, seq: int | None) -> None:
         self._outbox.append((update, user_id))
+        if seq is not None:
+            self._outbox_seq = max(self._outbox_seq, seq)
         if self._flush_task is None:
             self._flush_task = asyncio.create_task(self._flush_soon())
 
@@ -447,6 +481,7 @@ class Room:
     async def flush(self) -> None:
         async with self._flush_lock:
             batch, self._outbox = self._outbox, []
+            flushed_seq, self._outbox_seq = self._outbox_seq, 0
             if not batch:
                 return
             records = coalesce_by_author(batch)
@@ -456,10 +491,13 @@ class Room:
             except Exception:
                 logger.exception("writing the update log of %s failed; will retry", self.key)
                 self._outbox = batch + self._outbox
+                self._outbox_seq = max(self._outbox_seq, flushed_seq)
                 if self._flush_task is None:
                     self._flush_task = asyncio.create_task(self._flush_soon())
                 return
             metrics.LOG_FLUSH_SECONDS.observe(time.perf_counter() - started)
+            if flushed_seq:
+                await self._publish({"type": "room.flushed", "upto": flushed_seq})
         if pending >= self.config.compact_threshold and self._compact_task is None:
             self._compact_task = asyncio.create_task(self._compact())
 

@@ -22,7 +22,6 @@ class MemoryStore:
         self.loads = 0
         self.appends = 0
         self.compactions = 0
-        self.checkpoints: list[bytes] = []
 
     def state(self) -> bytes:
         if not self.rows:
@@ -42,10 +41,6 @@ class MemoryStore:
 
     async def compact(self, key: str) -> None:
         self.compactions += 1
-
-    async def checkpoint(self, key: str, full_state: bytes) -> None:
-        self.checkpoints.append(full_state)
-        self.rows.append((full_state, None))
 
 
 class RecordingPeer:

@@ -6,6 +6,7 @@ rooms repair the divergence by exchanging state vectors.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from collab import protocol as p
@@ -111,4 +112,38 @@ async def test_a_dead_workers_presence_expires(redis_layer: Any) -> None:
     for task in first._tasks:  # the worker dies: no goodbye, no renewals
         task.cancel()
     await eventually(lambda: len(second.awareness) == 0, within=FAST.awareness_timeout * 3)
+    await second.stop()
+
+
+async def test_updates_of_a_worker_that_dies_before_flushing_are_written_by_its_peer(
+    redis_layer: Any,
+) -> None:
+    never_flushes = FAST.__class__(flush_interval=60, compact_threshold=1000, antientropy_interval=0.3)
+    doomed_store, survivor_store = MemoryStore(), MemoryStore()
+    doomed = await started_room(redis_layer, doomed_store, never_flushes)
+    survivor = await started_room(redis_layer, survivor_store)
+    alice = RecordingPeer(1)
+    await doomed.join(alice)
+    update = text_update("only in memory", client_id=71)
+    await doomed.receive_frame(alice, p.encode_update(update))
+    await eventually(lambda: text_of(survivor) == "only in memory")
+    for task in doomed._tasks:  # dies: its flush never happens
+        task.cancel()
+    await eventually(lambda: bool(survivor_store.rows), within=FAST.confirm_timeout + 2)
+    assert text_of(survivor_store.state()) == "only in memory"
+    assert doomed_store.rows == []
+    await survivor.stop()
+
+
+async def test_a_peer_does_not_rewrite_updates_their_origin_confirmed(redis_layer: Any) -> None:
+    first, second, alice, _ = await two_workers(redis_layer)
+    # Once the rooms have greeted each other no repair is in flight (a repair racing a
+    # live update is written by both rooms: harmless, as merging updates is idempotent).
+    await eventually(lambda: second.channel in first._last_seq and first.channel in second._last_seq)
+    await first.receive_frame(alice, p.encode_update(text_update("written once", client_id=81)))
+    await eventually(lambda: bool(first.store.rows))  # type: ignore[attr-defined]
+    await eventually(lambda: not second._unconfirmed)
+    await asyncio.sleep(FAST.confirm_timeout + 0.5)
+    assert second.store.rows == []  # type: ignore[attr-defined]
+    await first.stop()
     await second.stop()

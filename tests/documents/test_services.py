@@ -47,15 +47,6 @@ def test_compaction_folds_the_log_into_a_snapshot_and_keeps_history(document) ->
     assert text_of(selectors.stored_state(document.pk)) == expected + "!"
 
 
-def test_checkpoint_stores_only_what_is_missing(document) -> None:  # type: ignore[no-untyped-def]
-    stored = text_update("kept", client_id=4)
-    services.append_updates(document.pk, [(stored, None)])
-    assert services.checkpoint_document(document.pk, stored) is False
-    extra = text_update(" + peer", client_id=5, base=stored)
-    assert services.checkpoint_document(document.pk, merge_updates(stored, extra)) is True
-    assert text_of(selectors.stored_state(document.pk)) == "kept + peer"
-
-
 def test_appending_to_a_deleted_document_is_dropped(document) -> None:  # type: ignore[no-untyped-def]
     document_id = document.pk
     document.delete()

@@ -1,0 +1,58 @@
+"""Fixtures for end-to-end tests: a database and Redis prefix per test module, real workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import required_env
+from tests.e2e.servers import Deployment, Worker, create_database, delete_redis_prefix
+from tests.e2e.yclient import YClient
+
+# Fast enough for tests, same code paths as production.
+TEST_ENV = {
+    "COLLAB_ROOM_GRACE_SECONDS": "1",
+    "COLLAB_ANTIENTROPY_SECONDS": "1",
+}
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    database_url, drop_database = create_database(required_env("DATABASE_URL"))
+    redis_url = required_env("REDIS_URL")
+    prefix = f"collab-e2e-{tmp_path_factory.mktemp('prefix').name}"
+    deployment = Deployment(database_url, redis_url, prefix, dict(TEST_ENV))
+    deployment.migrate()
+    yield deployment
+    delete_redis_prefix(redis_url, prefix)
+    drop_database()
+
+
+@pytest.fixture
+def start_worker(deployment: Deployment, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    workers: list[Worker] = []
+
+    def start(**env: str) -> Worker:
+        worker = Worker(deployment, tmp_path, **env).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def yclient() -> Iterator[Callable[..., YClient]]:
+    clients: list[YClient] = []
+
+    def connect(url: str, document_id: str, token: str | None, name: str = "", *extra: str) -> YClient:
+        client = YClient(url, document_id, token, name, *extra)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        client.close()
