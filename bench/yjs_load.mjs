@@ -118,6 +118,12 @@ const live = all.filter((c) => c.everSynced)
 const syncTimes = live.map((c) => c.syncedAt - tConnect0).sort((a, b) => a - b)
 log(`${live.length}/${all.length} clients synced in ${connectSeconds.toFixed(1)} s` +
   (failed.length ? `; ${failed.length} connect errors (e.g. ${failed[0].lastError || JSON.stringify(failed[0].closeCodes)})` : ''))
+if (live.length === 0) {
+  const err = { error: 'no client connected', connect: { attempted: all.length, synced: 0, connect_errors: failed.length, first_error: failed[0] ? (failed[0].lastError || JSON.stringify(failed[0].closeCodes)) : null } }
+  if (opts.json) process.stdout.write(JSON.stringify(err) + '\n')
+  else console.log(`no client connected: ${err.connect.first_error}`)
+  process.exit(1)
+}
 const closesBefore = live.reduce((s, c) => s + c.closes, 0)
 
 // ---- receive side: observe the 'bench' map ----------------------------------------------------

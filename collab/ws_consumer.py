@@ -24,7 +24,9 @@ CLOSE_BAD_FRAME = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_TOO_BIG = 1009
+# daphne closes with 1009 above COLLAB_MAX_FRAME_BYTES; this is the consumer's own
+# guard for a daphne started with a larger explicit limit (apps cannot send 1009).
+CLOSE_TOO_BIG = 4413
 CLOSE_INTERNAL = 1011
 
 

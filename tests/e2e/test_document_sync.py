@@ -22,7 +22,9 @@ def stored_text(worker: Worker, document_id: str, token: str) -> str:
     return str(doc.get("t", type=Text))
 
 
-def wait_stored_text(worker: Worker, document_id: str, token: str, expected: str, within: float = 10.0) -> None:
+def wait_stored_text(
+    worker: Worker, document_id: str, token: str, expected: str, within: float = 10.0
+) -> None:
     deadline = time.monotonic() + within
     while (text := stored_text(worker, document_id, token)) != expected:
         if time.monotonic() > deadline:
