@@ -1,7 +1,20 @@
+from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import re_path
 
 from documents.consumers import DocumentConsumer
 
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any other websocket path: a clear 4404 rather than a dropped handshake."""
+
+    channel_layer_alias = "__no_layer_per_connection__"
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=4404)
+
+
 websocket_urlpatterns = [
     re_path(r"^ws/docs/(?P<document_id>[^/?]+)/?$", DocumentConsumer.as_asgi()),
+    re_path(r"", UnknownPathConsumer.as_asgi()),
 ]

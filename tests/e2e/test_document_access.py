@@ -62,6 +62,8 @@ def test_non_member_unknown_and_malformed_documents(worker: Worker, yclient: Con
     for bad_id in ("00000000-0000-0000-0000-000000000000", "not-a-uuid"):
         lost = yclient(worker.ws_docs, bad_id, owner.token, "lost", "--no-reconnect")
         assert lost.wait_close()["code"] == 4404
+    unknown_path = f"ws://127.0.0.1:{worker.port}/ws/nowhere/{document_id}?token={owner.token}"
+    assert asyncio.run(first_frame_or_close(unknown_path, {})) == 4404
     assert_still_serving(editor, worker, document_id, owner.token, "original")
 
 
