@@ -103,7 +103,7 @@ def main() -> int:
         parser.error("several workers need REDIS_URL")
     database_url, drop_database = create_database(base_database or "sqlite")
     prefix = f"collab-bench-{uuid.uuid4().hex[:8]}"
-    deployment = Deployment(database_url, redis_url, prefix, {"LOG_LEVEL": "WARNING"})
+    deployment = Deployment(database_url, redis_url, prefix, {"LOG_LEVEL": "WARNING", "DEBUG": "0"})
     if not redis_url:
         deployment.extra_env["REDIS_URL"] = ""
     deployment.migrate()

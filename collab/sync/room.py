@@ -145,6 +145,8 @@ class Room:
         self._flush_task: asyncio.Task[None] | None = None
         self._compact_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._outgoing: list[dict[str, Any]] = []
+        self._outgoing_ready = asyncio.Event()
         self._denied_peers: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------
@@ -154,6 +156,7 @@ class Room:
         self.channel = await self.layer.new_channel()
         await self.layer.group_add(self.group, self.channel)
         self._tasks.append(asyncio.create_task(self._receive_loop()))
+        self._tasks.append(asyncio.create_task(self._publisher_loop()))
         try:
             stored = await self.store.load(self.key)
             if stored and stored != EMPTY_UPDATE:
@@ -167,12 +170,12 @@ class Room:
         self._buffered.clear()
         metrics.ROOMS_LOADED.inc()
         # Peers answer with whatever they hold that the database does not (yet).
-        await self._publish({"type": "room.sv", "sv": self.doc.get_state(), "hello": True})
+        self._publish({"type": "room.sv", "sv": self.doc.get_state(), "hello": True})
         self._tasks.append(asyncio.create_task(self._maintenance_loop()))
 
     async def stop(self) -> None:
         """Flush (with peers' unconfirmed updates), then leave the group."""
-        for task in self._tasks[1:]:
+        for task in self._tasks[2:]:
             task.cancel()
         if self._flush_task is not None:
             self._flush_task.cancel()
@@ -182,8 +185,9 @@ class Room:
         if self._compact_task is not None:
             with contextlib.suppress(Exception):
                 await self._compact_task
-        with contextlib.suppress(Exception):
-            await self._publish({"type": "room.bye"})
+        self._publish({"type": "room.bye"})
+        self._tasks[1].cancel()
+        await self._send_outgoing()
         await self._unsubscribe()
         if self.ready:
             metrics.ROOMS_LOADED.dec()
@@ -255,7 +259,7 @@ class Room:
         metrics.UPDATES.labels("client").inc()
         metrics.UPDATE_BYTES.inc(len(update))
         await self._send_to_local(frame or encode_update(update), exclude=peer.peer_id)
-        seq = await self._publish({"type": "room.update", "update": update, "sent_at": time.time()})
+        seq = self._publish({"type": "room.update", "update": update, "sent_at": time.time()})
         self._queue_persist(update, peer.user_id, seq)
 
     async def _accept_client_awareness(self, peer: Peer, entries: tuple[AwarenessEntry, ...]) -> None:
@@ -286,7 +290,7 @@ class Room:
     async def _broadcast_awareness(self, entries: list[AwarenessEntry], exclude: str | None) -> None:
         # Never echo to the sender: it would re-broadcast, K^2 frames per renewal.
         await self._send_to_local(encode_awareness(entries), exclude=exclude)
-        await self._publish({"type": "room.awareness", "update": encode_awareness_update(entries)})
+        self._publish({"type": "room.awareness", "update": encode_awareness_update(entries)})
 
     async def _send_to_local(self, frame: bytes, exclude: str | None) -> None:
         for peer_id, peer in list(self.peers.items()):
@@ -309,15 +313,32 @@ class Room:
 
     # -- cross-worker fan-out -------------------------------------------
 
-    async def _publish(self, message: dict[str, Any]) -> int:
+    def _publish(self, message: dict[str, Any]) -> int:
+        """Queue a message for the document's group; returns its sequence number.
+
+        The frame path never waits for Redis: one publisher task sends the queue
+        in order, as one batch when several messages are waiting.
+        """
         self._publish_seq += 1
-        message = {**message, "origin": self.channel, "seq": self._publish_seq}
-        try:
-            await self.layer.group_send(self.group, message)
-        except Exception:
-            # Peers notice the sequence gap (or the next state-vector round) and repair.
-            logger.warning("publish to %s failed", self.group, exc_info=True)
+        self._outgoing.append({**message, "origin": self.channel, "seq": self._publish_seq})
+        self._outgoing_ready.set()
         return self._publish_seq
+
+    async def _publisher_loop(self) -> None:
+        while True:
+            await self._outgoing_ready.wait()
+            self._outgoing_ready.clear()
+            await self._send_outgoing()
+
+    async def _send_outgoing(self) -> None:
+        while self._outgoing:
+            batch, self._outgoing = self._outgoing, []
+            message = batch[0] if len(batch) == 1 else {"type": "room.batch", "messages": batch}
+            try:
+                await self.layer.group_send(self.group, message)
+            except Exception:
+                # Peers notice the sequence gap (or the next state-vector round) and repair.
+                logger.warning("publish to %s failed", self.group, exc_info=True)
 
     async def _send_direct(self, channel: str, message: dict[str, Any]) -> None:
         try:
@@ -346,6 +367,10 @@ class Room:
     async def _handle_layer_message(self, message: dict[str, Any]) -> None:
         origin = message.get("origin", "")
         kind = message.get("type")
+        if kind == "room.batch":
+            for inner in message["messages"]:
+                await self._handle_layer_message(inner)
+            return
         if kind == "room.control":
             await self._handle_control(message)
             return
@@ -460,7 +485,7 @@ class Room:
                     await self._send_to_local(encode_awareness(expired), exclude=None)
                 if self.clock() >= next_round:
                     next_round = self.clock() + self.config.antientropy_interval
-                    await self._publish({"type": "room.sv", "sv": self.doc.get_state()})
+                    self._publish({"type": "room.sv", "sv": self.doc.get_state()})
             except Exception:
                 logger.exception("maintenance of %s failed", self.key)
 
@@ -497,7 +522,7 @@ class Room:
                 return
             metrics.LOG_FLUSH_SECONDS.observe(time.perf_counter() - started)
             if flushed_seq:
-                await self._publish({"type": "room.flushed", "upto": flushed_seq})
+                self._publish({"type": "room.flushed", "upto": flushed_seq})
         if pending >= self.config.compact_threshold and self._compact_task is None:
             self._compact_task = asyncio.create_task(self._compact())
 

@@ -152,6 +152,10 @@ async def test_awareness_expires_without_renewal() -> None:
     await room.stop()
 
 
+def reader_is_ready(store: MemoryStore) -> bool:
+    return store.load_gate is None or store.load_gate.is_set()
+
+
 async def test_room_subscribes_before_loading_so_nothing_published_meanwhile_is_lost() -> None:
     layer = InMemoryChannelLayer()
     writer = await started_room(layer)
@@ -162,6 +166,9 @@ async def test_room_subscribes_before_loading_so_nothing_published_meanwhile_is_
     peer = RecordingPeer(1)
     await writer.join(peer)
     await writer.receive_frame(peer, p.encode_update(text_update("during load", client_id=4)))
+    await eventually(lambda: not writer._outgoing)  # published while the reader loads
+    await asyncio.sleep(0.05)
+    assert not reader_is_ready(slow_store)
     gate.set()
     reader = await loading
     assert text_of(reader) == "during load"

@@ -2,7 +2,11 @@
 /**
  * Manual self-test for yclient.mjs. Needs a running y-websocket-protocol server; it is NOT run by CI.
  *
- *   # reference server (from this directory, after `npm ci`):
+ *   # simplest: without --url it starts two reference y-websocket servers itself on free
+ *   # 127.0.0.1 ports (from this directory, after `npm ci`):
+ *   npm run selftest            # == node selftest.mjs
+ *
+ *   # or against servers you started:
  *   HOST=127.0.0.1 PORT=1234 node node_modules/y-websocket/bin/server.cjs &
  *   HOST=127.0.0.1 PORT=1235 node node_modules/y-websocket/bin/server.cjs &   # optional 2nd server
  *   node selftest.mjs --url ws://127.0.0.1:1234 [--url2 ws://127.0.0.1:1235]
@@ -20,12 +24,34 @@ import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import readline from 'node:readline'
 import assert from 'node:assert/strict'
+import net from 'node:net'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
 const arg = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d }
-const URL1 = arg('--url', 'ws://127.0.0.1:1234')
-const URL2 = arg('--url2', URL1)
+const refServers = []
+async function startRefServer () {
+  const port = await new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)) })
+    srv.on('error', reject)
+  })
+  const proc = spawn(process.execPath, [path.join(here, 'node_modules/y-websocket/bin/server.cjs')],
+    { env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] })
+  refServers.push(proc)
+  await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (d) => { if (String(d).includes('running at')) resolve() })
+    proc.on('exit', (code) => reject(new Error(`reference server exited with ${code}`)))
+  })
+  return `ws://127.0.0.1:${port}`
+}
+let URL1 = arg('--url', null)
+let URL2 = arg('--url2', null)
+if (URL1 === null) {
+  URL1 = await startRefServer()
+  URL2 = await startRefServer()
+  console.log(`started reference servers ${URL1} ${URL2}`)
+}
+URL2 = URL2 ?? URL1
 const TOKEN = arg('--token', null)
 const DOC = arg('--doc', `selftest-${process.pid}-${Date.now()}`)
 
@@ -187,7 +213,7 @@ await step('set_url keeps the doc', async () => {
 })
 
 await step('raw_send', async () => {
-  await B.ok('raw_send', { hex: '00' + '00' + '00' }) // sync step1 with empty state vector
+  await B.ok('raw_send', { hex: '00000100' }) // sync, step1, varUint8Array[1] = empty state vector
   await B.ok('disconnect')
   const r = await B.send('raw_send', { hex: '00' })
   assert.equal(r.ok, false)
@@ -222,5 +248,6 @@ await step('exit command and stdin close', async () => {
   }
 })
 
+for (const p of refServers) p.kill()
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed ? 1 : 0)
