@@ -119,7 +119,7 @@ def main() -> int:
         urls: list[str] = []
         for worker in workers:
             urls += ["--url", worker.ws_docs]
-        common = [*urls, "--tokens-file", str(tokens_file), "--json", "--quiet"]
+        common = [*urls, "--tokens-file", str(tokens_file), "--json"]
         if args.idle:
             before = rss_kib(pids)
             command = ["node", str(BENCH / "idle_conns.mjs"), *common, "--doc", documents[0],
@@ -133,7 +133,7 @@ def main() -> int:
         else:
             command = ["node", str(BENCH / "yjs_load.mjs"), *common, "--doc-ids", ",".join(documents),
                        "--clients", str(args.clients), "--rate", str(args.rate),
-                       "--duration", str(args.duration), "--warmup", str(args.warmup)]
+                       "--duration", str(args.duration), "--warmup", str(args.warmup), "--quiet"]
             if args.awareness:
                 command.append("--awareness")
             with Sampler(pids) as sampler:
