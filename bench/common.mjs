@@ -92,6 +92,7 @@ export function makeClient ({ url, docId, token, WS, awarenessState = null, maxB
     provider,
     url,
     docId,
+    createdAt: performance.now(),
     everSynced: false,
     syncedAt: 0,
     opens: 0, // 'connected' status events; opens - 1 = reconnects
@@ -163,6 +164,23 @@ export function rssKiB (pids) {
     } catch { return null }
   }
   return total
+}
+
+/**
+ * Summed user+system CPU seconds of the given pids (Linux /proc/PID/stat; clock ticks = 100/s).
+ * Returns null if a pid is gone or /proc is unavailable.
+ */
+export function cpuSeconds (pids) {
+  if (!pids || pids.length === 0) return null
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // fields from #3 (state) on
+      ticks += Number(f[11]) + Number(f[12]) // #14 utime, #15 stime
+    } catch { return null }
+  }
+  return ticks / 100
 }
 
 /** Generator self-measurement: CPU % of one core and event loop delay. */

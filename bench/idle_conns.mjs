@@ -17,7 +17,7 @@
  * client renews it every 15 s and the server fans each renewal out to all N clients of the doc
  * (N^2 / 15 messages/s: 500 clients -> ~16.7k messages/s), so the room is not really idle.
  */
-import { parseArgs, loadTokens, wsClass, makeClient, staggered, waitUntil, sleep, round, rssKiB } from './common.mjs'
+import { parseArgs, loadTokens, wsClass, makeClient, staggered, waitUntil, sleep, round, rssKiB, cpuSeconds } from './common.mjs'
 
 const USAGE = `usage: node idle_conns.mjs [options]
   --url URL            server base URL; repeat for round robin (default ws://127.0.0.1:1234)
@@ -90,7 +90,11 @@ await sleep(opts.settle * 1000)
 const rssAfter = rssKiB(pids)
 log(`rss after connect+settle: ${rssAfter} KiB`)
 const restHold = Math.max(0, opts.hold - opts.settle)
+const cpu0 = cpuSeconds(pids)
+const tHold = performance.now()
 await sleep(restHold * 1000)
+const cpu1 = cpuSeconds(pids)
+const holdCpuPct = cpu0 != null && cpu1 != null && restHold > 0 ? round(((cpu1 - cpu0) / ((performance.now() - tHold) / 1000)) * 100, 1) : null
 const connectedAtEnd = clients.filter((c) => c.provider.wsconnected).length
 const rssEnd = rssKiB(pids)
 log(`HOLD-END ${connectedAtEnd} connected; rss ${rssEnd} KiB`)
@@ -111,6 +115,7 @@ const result = {
   reconnects,
   close_codes: closeCodes,
   server_rss_kib: { before: rssBefore, after_connect: rssAfter, end_of_hold: rssEnd },
+  server_cpu_pct_while_idle: holdCpuPct,
   server_rss_per_conn_kib: { after_connect: perConn(rssBefore, rssAfter), end_of_hold: perConn(rssBefore, rssEnd) }
 }
 if (opts.json) {
@@ -119,7 +124,8 @@ if (opts.json) {
   console.log(`${synced}/${N} synced in ${result.connect.seconds}s, ${connectedAtEnd} connected at end of ${opts.hold}s hold, server closes=${closes}, reconnects=${reconnects}`)
   if (pids.length) {
     console.log(`server RSS KiB: before=${rssBefore} after_connect=${rssAfter} end=${rssEnd}; ` +
-      `per connection: ${result.server_rss_per_conn_kib.after_connect} KiB (after connect), ${result.server_rss_per_conn_kib.end_of_hold} KiB (end)`)
+      `per connection: ${result.server_rss_per_conn_kib.after_connect} KiB (after connect), ${result.server_rss_per_conn_kib.end_of_hold} KiB (end); ` +
+      `server cpu while holding ${holdCpuPct}%`)
   }
 }
 process.exit(failed.length ? 1 : 0)

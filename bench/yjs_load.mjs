@@ -27,7 +27,7 @@
 import { spawn } from 'node:child_process'
 import {
   parseArgs, loadTokens, wsClass, makeClient, staggered, waitUntil, sleep, nowMs,
-  percentile, round, selfMonitor
+  percentile, round, selfMonitor, rssKiB, cpuSeconds
 } from './common.mjs'
 
 // A bigger young generation roughly halves the generator's GC pauses (loop-delay p99 ~115 -> ~45 ms
@@ -58,6 +58,8 @@ const USAGE = `usage: node yjs_load.mjs [options]
   --insert-at random|end  insert position (default random)
   --awareness          give every client an awareness state (adds presence traffic; default off)
   --deflate            offer permessage-deflate (default off)
+  --pid PID            server pid(s) (repeatable): report their CPU % during the measured
+                       window and RSS (ps -o rss) before connecting / at the end
   --json               print exactly one JSON result object on stdout (logs on stderr)
   --quiet              no progress lines
 `
@@ -79,6 +81,7 @@ const opts = parseArgs(process.argv.slice(2), {
   insert_at: { type: 'string', default: 'random' },
   awareness: { type: 'bool', default: false },
   deflate: { type: 'bool', default: false },
+  pid: { type: 'list', default: null },
   json: { type: 'bool', default: false },
   quiet: { type: 'bool', default: false }
 }, USAGE)
@@ -91,6 +94,8 @@ const R = opts.rate
 const tokens = loadTokens(opts)
 const WS = wsClass(opts.deflate)
 const mon = await selfMonitor()
+const pids = opts.pid.map(Number)
+const serverRssBefore = rssKiB(pids)
 
 // ---- latency store ------------------------------------------------------------------------------
 let lat = new Float64Array(1 << 16)
@@ -126,7 +131,7 @@ const connectSeconds = (performance.now() - tConnect0) / 1000
 const failed = all.filter((c) => !c.everSynced)
 for (const c of failed) c.provider.destroy()
 const live = all.filter((c) => c.everSynced)
-const syncTimes = live.map((c) => c.syncedAt - tConnect0).sort((a, b) => a - b)
+const syncTimes = live.map((c) => c.syncedAt - c.createdAt).sort((a, b) => a - b)
 log(`${live.length}/${all.length} clients synced in ${connectSeconds.toFixed(1)} s` +
   (failed.length ? `; ${failed.length} connect errors (e.g. ${failed[0].lastError || JSON.stringify(failed[0].closeCodes)})` : ''))
 if (live.length === 0) {
@@ -221,6 +226,7 @@ await sleep(opts.warmup * 1000)
 // measurement window
 for (const c of live) c.mFrom = c.seq + 1
 mon.reset()
+const serverCpu0 = cpuSeconds(pids)
 const tMeasure0 = performance.now()
 log(`measuring ${opts.duration} s`)
 await sleep(opts.duration * 1000)
@@ -228,6 +234,8 @@ sending = false
 for (const c of live) { clearTimeout(c.timer); c.mTo = c.seq }
 const measureSeconds = (performance.now() - tMeasure0) / 1000
 const gen = mon.read()
+const serverCpu1 = cpuSeconds(pids)
+const serverRssEnd = rssKiB(pids)
 
 // expected deliveries: each measured insert goes to every other live client of that doc
 let expected = 0
@@ -311,7 +319,15 @@ const result = {
   reconnects,
   close_codes: closeCodes,
   drain_s: round(drainSeconds, 2),
-  generator: gen
+  generator: gen,
+  server: pids.length
+    ? {
+        pids,
+        cpu_pct: serverCpu0 != null && serverCpu1 != null ? round(((serverCpu1 - serverCpu0) / measureSeconds) * 100, 1) : null,
+        rss_kib_before: serverRssBefore,
+        rss_kib_end: serverRssEnd
+      }
+    : null
 }
 
 for (const c of all) { try { c.provider.destroy() } catch {} }
@@ -328,6 +344,7 @@ if (opts.json) {
   console.log(`deliveries: expected=${Dl.expected} received=${Dl.received} loss=${Dl.loss} (${Dl.loss_pct}%) ` +
     `coalesced=${Dl.coalesced} rate=${Dl.per_s}/s`)
   console.log(`convergence: ${convergedDocs}/${D} docs equal; server closes during run=${closesDuring}, reconnects=${reconnects}`)
+  if (result.server) console.log(`server: cpu=${result.server.cpu_pct}% rss KiB ${serverRssBefore} -> ${serverRssEnd}`)
   console.log(`generator: cpu=${gen.cpu_pct}% loop delay p99=${gen.loop_delay_p99_ms}ms max=${gen.loop_delay_max_ms}ms`)
 }
 process.exit(result.convergence.ok && result.connect.connect_errors === 0 ? 0 : 1)
