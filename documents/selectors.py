@@ -47,30 +47,27 @@ def members_of(document_id: uuid.UUID) -> QuerySet[DocumentMember]:
     )
 
 
-def stored_parts(document_id: uuid.UUID) -> tuple[list[bytes], int]:
-    """The snapshot and the log rows after it, and the id of the last row read."""
+def stored_parts(document_id: uuid.UUID) -> tuple[bytes | None, list[bytes], int]:
+    """The snapshot (if any), the log rows after it, and the id of the last row read."""
     snapshot = DocumentSnapshot.objects.filter(document_id=document_id).first()
-    parts = [bytes(snapshot.data)] if snapshot is not None else []
     last_id = snapshot.upto_update_id if snapshot is not None else 0
-    rows = DocumentUpdate.objects.filter(document_id=document_id, id__gt=last_id).order_by("id")
-    for row_id, data in rows.values_list("id", "data").iterator():
-        parts.append(bytes(data))
+    rows = []
+    query = DocumentUpdate.objects.filter(document_id=document_id, id__gt=last_id).order_by("id")
+    for row_id, data in query.values_list("id", "data").iterator():
+        rows.append(bytes(data))
         last_id = row_id
-    return parts, last_id
+    return (bytes(snapshot.data) if snapshot is not None else None), rows, last_id
 
 
 def stored_state(document_id: uuid.UUID) -> bytes:
     """The document's full durable state as one Yjs update."""
-    parts, _ = stored_parts(document_id)
+    return stored_state_and_backlog(document_id)[0]
+
+
+def stored_state_and_backlog(document_id: uuid.UUID) -> tuple[bytes, int]:
+    """The full durable state, and how many log rows follow the snapshot."""
+    snapshot, rows, _ = stored_parts(document_id)
+    parts = ([snapshot] if snapshot is not None else []) + rows
     if not parts:
-        return EMPTY_UPDATE
-    return parts[0] if len(parts) == 1 else merge_updates(*parts)
-
-
-def rows_after_snapshot(document_id: uuid.UUID) -> int:
-    snapshot = (
-        DocumentSnapshot.objects.filter(document_id=document_id)
-        .values_list("upto_update_id", flat=True)
-        .first()
-    )
-    return DocumentUpdate.objects.filter(document_id=document_id, id__gt=snapshot or 0).count()
+        return EMPTY_UPDATE, 0
+    return (parts[0] if len(parts) == 1 else merge_updates(*parts)), len(rows)

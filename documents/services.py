@@ -6,13 +6,13 @@ import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pycrdt import Doc
 
 from collab.events import room_control_on_commit
 from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate, Role
-from documents.selectors import rows_after_snapshot, stored_parts
+from documents.selectors import stored_parts
 
 
 class DocumentError(ValueError):
@@ -94,16 +94,22 @@ def _ensure_another_owner(document: Document, leaving_user_id: int) -> None:
         raise DocumentError("a document must keep at least one owner", status=409)
 
 
-def append_updates(document_id: uuid.UUID, records: list[tuple[bytes, int | None]]) -> int:
-    """Append a batch to the update log; returns how many rows await compaction."""
-    with transaction.atomic():
-        if not Document.objects.filter(pk=document_id).exists():
-            return 0  # deleted while its room was open: nothing left to write to
-        DocumentUpdate.objects.bulk_create(
-            [DocumentUpdate(document_id=document_id, data=data, author_id=author) for data, author in records]
-        )
-        Document.objects.filter(pk=document_id).update(updated_at=timezone.now())
-    return rows_after_snapshot(document_id)
+def append_updates(document_id: uuid.UUID, records: list[tuple[bytes, int | None]]) -> bool:
+    """Append a batch to the update log; False if the document is gone."""
+    try:
+        with transaction.atomic():
+            touched = Document.objects.filter(pk=document_id).update(updated_at=timezone.now())
+            if not touched:
+                return False  # deleted while its room was open: nothing left to write to
+            DocumentUpdate.objects.bulk_create(
+                [
+                    DocumentUpdate(document_id=document_id, data=data, author_id=author)
+                    for data, author in records
+                ]
+            )
+    except IntegrityError:
+        return False  # deleted concurrently (foreign key checked at commit)
+    return True
 
 
 def compact_document(document_id: uuid.UUID) -> None:
@@ -116,9 +122,10 @@ def compact_document(document_id: uuid.UUID) -> None:
         locked = Document.objects.select_for_update().filter(pk=document_id).first()
         if locked is None:
             return
-        parts, last_id = stored_parts(document_id)
-        if not parts:
+        snapshot, rows, last_id = stored_parts(document_id)
+        if not rows:
             return
+        parts = ([snapshot] if snapshot is not None else []) + rows
         # A Doc created and dropped in this thread only; re-encoding collects garbage.
         doc: Doc[Any] = Doc()
         for part in parts:

@@ -20,13 +20,14 @@ def _document_id(key: str) -> uuid.UUID:
 
 
 class DocumentStore:
-    async def load(self, key: str) -> bytes:
-        state: bytes = await database_sync_to_async(selectors.stored_state)(_document_id(key))
-        return state
+    async def load(self, key: str) -> tuple[bytes, int]:
+        loaded: tuple[bytes, int] = await database_sync_to_async(selectors.stored_state_and_backlog)(
+            _document_id(key)
+        )
+        return loaded
 
-    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> int:
-        pending: int = await database_sync_to_async(services.append_updates)(_document_id(key), records)
-        return pending
+    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> None:
+        await database_sync_to_async(services.append_updates)(_document_id(key), records)
 
     async def compact(self, key: str) -> None:
         await database_sync_to_async(services.compact_document)(_document_id(key))

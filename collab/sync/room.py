@@ -73,10 +73,12 @@ class Peer(Protocol):
 class RoomStore(Protocol):
     """Durable storage of one kind of CRDT document; works only with bytes."""
 
-    async def load(self, key: str) -> bytes: ...
+    async def load(self, key: str) -> tuple[bytes, int]:
+        """The stored state as one update, and how many log rows follow the snapshot."""
+        ...
 
-    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> int:
-        """Append updates with their authors; returns the rows not yet compacted."""
+    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> None:
+        """Append updates with their authors to the durable log."""
         ...
 
     async def compact(self, key: str) -> None: ...
@@ -140,6 +142,7 @@ class Room:
         self._last_seq: dict[str, int] = {}
         self._outbox: list[tuple[bytes, int | None]] = []
         self._outbox_seq = 0  # highest own publication seq in the outbox
+        self._rows_since_snapshot = 0  # as far as this room knows; compaction recounts
         self._unconfirmed: dict[str, list[tuple[int, bytes, float]]] = {}
         self._flush_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
@@ -158,7 +161,7 @@ class Room:
         self._tasks.append(asyncio.create_task(self._receive_loop()))
         self._tasks.append(asyncio.create_task(self._publisher_loop()))
         try:
-            stored = await self.store.load(self.key)
+            stored, self._rows_since_snapshot = await self.store.load(self.key)
             if stored and stored != EMPTY_UPDATE:
                 self.doc.apply_update(stored)
         except BaseException:
@@ -512,7 +515,8 @@ class Room:
             records = coalesce_by_author(batch)
             started = time.perf_counter()
             try:
-                pending = await self.store.append(self.key, records)
+                await self.store.append(self.key, records)
+                self._rows_since_snapshot += len(records)
             except Exception:
                 logger.exception("writing the update log of %s failed; will retry", self.key)
                 self._outbox = batch + self._outbox
@@ -523,12 +527,13 @@ class Room:
             metrics.LOG_FLUSH_SECONDS.observe(time.perf_counter() - started)
             if flushed_seq:
                 self._publish({"type": "room.flushed", "upto": flushed_seq})
-        if pending >= self.config.compact_threshold and self._compact_task is None:
+        if self._rows_since_snapshot >= self.config.compact_threshold and self._compact_task is None:
             self._compact_task = asyncio.create_task(self._compact())
 
     async def _compact(self) -> None:
         try:
             await self.store.compact(self.key)
+            self._rows_since_snapshot = 0
             metrics.COMPACTIONS.inc()
         except Exception:
             logger.exception("compaction of %s failed", self.key)
@@ -537,16 +542,11 @@ class Room:
 
 
 def coalesce_by_author(batch: list[tuple[bytes, int | None]]) -> list[tuple[bytes, int | None]]:
-    """Merge consecutive updates of one author into one log row."""
-    records: list[tuple[bytes, int | None]] = []
-    run: list[bytes] = []
-    author: int | None = None
+    """One log row per author per batch (Yjs updates commute, so order does not matter)."""
+    by_author: dict[int | None, list[bytes]] = {}
     for update, user_id in batch:
-        if run and user_id != author:
-            records.append((run[0] if len(run) == 1 else merge_updates(*run), author))
-            run = []
-        run.append(update)
-        author = user_id
-    if run:
-        records.append((run[0] if len(run) == 1 else merge_updates(*run), author))
-    return records
+        by_author.setdefault(user_id, []).append(update)
+    return [
+        (updates[0] if len(updates) == 1 else merge_updates(*updates), author)
+        for author, updates in by_author.items()
+    ]

@@ -28,16 +28,15 @@ class MemoryStore:
             return EMPTY_UPDATE
         return merge_updates(*[data for data, _ in self.rows])
 
-    async def load(self, key: str) -> bytes:
+    async def load(self, key: str) -> tuple[bytes, int]:
         self.loads += 1
         if self.load_gate is not None:
             await self.load_gate.wait()
-        return self.state()
+        return self.state(), len(self.rows)
 
-    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> int:
+    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> None:
         self.appends += 1
         self.rows.extend(records)
-        return len(self.rows)
 
     async def compact(self, key: str) -> None:
         self.compactions += 1

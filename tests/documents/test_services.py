@@ -22,8 +22,8 @@ def document():  # type: ignore[no-untyped-def]
 def test_append_then_load_returns_everything(document) -> None:  # type: ignore[no-untyped-def]
     first = text_update("a", client_id=1)
     second = text_update("b", client_id=1, base=first)
-    pending = services.append_updates(document.pk, [(first, None), (second, None)])
-    assert pending == 2
+    assert services.append_updates(document.pk, [(first, None), (second, None)])
+    assert selectors.stored_state_and_backlog(document.pk)[1] == 2
     assert text_of(selectors.stored_state(document.pk)) == "ab"
 
 
@@ -37,9 +37,9 @@ def test_compaction_folds_the_log_into_a_snapshot_and_keeps_history(document) ->
     services.compact_document(document.pk)
     snapshot = DocumentSnapshot.objects.get(document=document)
     assert snapshot.upto_update_id == DocumentUpdate.objects.filter(document=document).latest("id").id
-    assert selectors.rows_after_snapshot(document.pk) == 0
-    parts, _ = selectors.stored_parts(document.pk)
-    assert len(parts) == 1  # loading reads one snapshot, not thirty rows
+    snapshot, rows, _ = selectors.stored_parts(document.pk)
+    assert snapshot is not None and rows == []  # loading reads one snapshot, not thirty rows
+    assert selectors.stored_state_and_backlog(document.pk)[1] == 0
     assert text_of(selectors.stored_state(document.pk)) == expected
     assert DocumentUpdate.objects.filter(document=document).count() == 30
     later = text_update("!", client_id=3, base=state)
@@ -50,4 +50,4 @@ def test_compaction_folds_the_log_into_a_snapshot_and_keeps_history(document) ->
 def test_appending_to_a_deleted_document_is_dropped(document) -> None:  # type: ignore[no-untyped-def]
     document_id = document.pk
     document.delete()
-    assert services.append_updates(document_id, [(text_update("x", client_id=6), None)]) == 0
+    assert services.append_updates(document_id, [(text_update("x", client_id=6), None)]) is False
