@@ -54,6 +54,9 @@ logger = logging.getLogger(__name__)
 
 MAX_CLIENT_IDS_PER_PEER = 8
 
+# Worth sending only while another worker has the document open.
+PEER_ONLY_MESSAGES = frozenset({"room.update", "room.awareness", "room.flushed"})
+
 
 class Peer(Protocol):
     """A local connection as the room sees it."""
@@ -140,6 +143,7 @@ class Room:
         self._buffered: list[dict[str, Any]] = []
         self._publish_seq = 0
         self._last_seq: dict[str, int] = {}
+        self._peers_seen: dict[str, float] = {}  # other rooms of this document, last heard
         self._outbox: list[tuple[bytes, int | None]] = []
         self._outbox_seq = 0  # highest own publication seq in the outbox
         self._rows_since_snapshot = 0  # as far as this room knows; compaction recounts
@@ -160,6 +164,8 @@ class Room:
         await self.layer.group_add(self.group, self.channel)
         self._tasks.append(asyncio.create_task(self._receive_loop()))
         self._tasks.append(asyncio.create_task(self._publisher_loop()))
+        # Peers publish to us from now on, so nothing sent during our load is missed.
+        self._publish({"type": "room.join"})
         try:
             stored, self._rows_since_snapshot = await self.store.load(self.key)
             if stored and stored != EMPTY_UPDATE:
@@ -317,15 +323,26 @@ class Room:
     # -- cross-worker fan-out -------------------------------------------
 
     def _publish(self, message: dict[str, Any]) -> int:
-        """Queue a message for the document's group; returns its sequence number.
+        """Queue a message for the document's group; returns its sequence number (0: not sent).
 
         The frame path never waits for Redis: one publisher task sends the queue
-        in order, as one batch when several messages are waiting.
+        in order, as one batch when several messages are waiting. Updates,
+        awareness and confirmations are only sent while another worker has the
+        document open; rooms announce themselves (join, state vectors, bye) always.
         """
+        if message["type"] in PEER_ONLY_MESSAGES and not self._has_peers():
+            return 0
         self._publish_seq += 1
         self._outgoing.append({**message, "origin": self.channel, "seq": self._publish_seq})
         self._outgoing_ready.set()
         return self._publish_seq
+
+    def _has_peers(self) -> bool:
+        horizon = self.clock() - 3 * self.config.antientropy_interval
+        for origin, seen in list(self._peers_seen.items()):
+            if seen < horizon:
+                del self._peers_seen[origin]
+        return bool(self._peers_seen)
 
     async def _publisher_loop(self) -> None:
         while True:
@@ -379,6 +396,7 @@ class Room:
             return
         if origin == self.channel:
             return
+        self._peers_seen[origin] = self.clock()
         if "seq" in message:
             await self._check_sequence(origin, message["seq"])
         if kind == "room.update":
@@ -394,6 +412,7 @@ class Room:
             await self._answer_peer_state_vector(origin, message)
         elif kind == "room.bye":
             self._last_seq.pop(origin, None)
+            self._peers_seen.pop(origin, None)
             self._confirm(origin, message["seq"])
 
     async def _check_sequence(self, origin: str, seq: int) -> None:

@@ -161,8 +161,10 @@ async def test_room_subscribes_before_loading_so_nothing_published_meanwhile_is_
     writer = await started_room(layer)
     gate = asyncio.Event()
     slow_store = MemoryStore(load_gate=gate)
-    loading = asyncio.create_task(started_room(layer, slow_store))
+    reader = Room("doc:test", "doc.test", slow_store, layer, FAST)
+    loading = asyncio.create_task(reader.start())
     await eventually(lambda: slow_store.loads == 1)
+    await eventually(lambda: reader.channel in writer._peers_seen)  # the reader announced itself
     peer = RecordingPeer(1)
     await writer.join(peer)
     await writer.receive_frame(peer, p.encode_update(text_update("during load", client_id=4)))
@@ -170,7 +172,7 @@ async def test_room_subscribes_before_loading_so_nothing_published_meanwhile_is_
     await asyncio.sleep(0.05)
     assert not reader_is_ready(slow_store)
     gate.set()
-    reader = await loading
+    await loading
     assert text_of(reader) == "during load"
     await writer.stop()
     await reader.stop()
@@ -189,3 +191,33 @@ async def test_compaction_is_requested_past_the_threshold() -> None:
         await asyncio.sleep(FAST.flush_interval * 2)
     await eventually(lambda: store.compactions >= 1)
     await room.stop()
+
+
+class CountingLayer(InMemoryChannelLayer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        inner = message["messages"] if message["type"] == "room.batch" else [message]
+        self.sent += [m["type"] for m in inner]
+        await super().group_send(group, message)
+
+
+async def test_a_room_alone_in_its_group_publishes_no_updates() -> None:
+    layer = CountingLayer()
+    room = await started_room(layer)
+    peer = RecordingPeer(1)
+    await room.join(peer)
+    await room.receive_frame(peer, p.encode_update(text_update("alone", client_id=12)))
+    await room.receive_frame(peer, p.encode_awareness([p.AwarenessEntry(12, 1, "{}")]))
+    await asyncio.sleep(FAST.flush_interval * 3)
+    assert "room.update" not in layer.sent and "room.awareness" not in layer.sent
+    assert layer.sent[:2] == ["room.join", "room.sv"]  # it still announces itself
+    other = await started_room(layer)
+    await eventually(lambda: other.channel in room._peers_seen)
+    await room.receive_frame(peer, p.encode_update(text_update("!", client_id=13)))
+    await eventually(lambda: "room.update" in layer.sent)
+    await eventually(lambda: text_of(other) in ("alone!", "!alone"))
+    await room.stop()
+    await other.stop()

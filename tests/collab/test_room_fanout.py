@@ -51,6 +51,7 @@ async def two_workers(layer: Any) -> tuple[Room, Room, RecordingPeer, RecordingP
     alice, bob = RecordingPeer(1), RecordingPeer(2)
     await first.join(alice)
     await second.join(bob)
+    await eventually(lambda: second.channel in first._peers_seen and first.channel in second._peers_seen)
     return first, second, alice, bob
 
 
