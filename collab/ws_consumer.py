@@ -27,7 +27,10 @@ CLOSE_NOT_FOUND = 4404
 # daphne closes with 1009 above COLLAB_MAX_FRAME_BYTES; this is the consumer's own
 # guard for a daphne started with a larger explicit limit (apps cannot send 1009).
 CLOSE_TOO_BIG = 4413
-CLOSE_INTERNAL = 1011
+CLOSE_INTERNAL = 4500  # apps may only send 1000 and 3000-4999
+CLOSE_BUSY = 4503  # this worker is at COLLAB_MAX_CONNECTIONS: retry later (elsewhere)
+
+_open_connections = 0
 
 
 class RefusedError(Exception):
@@ -87,6 +90,8 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
         self.peer_id = uuid.uuid4().hex
         user = self.scope.get("user")
         try:
+            if _open_connections >= settings.COLLAB_MAX_CONNECTIONS:
+                raise RefusedError(CLOSE_BUSY, "server busy, retry later")
             if user is None or not user.is_authenticated:
                 raise RefusedError(CLOSE_UNAUTHENTICATED, "authentication required")
             if not self.scope.get("origin_allowed", False):
@@ -106,7 +111,7 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
             await self.refuse(CLOSE_INTERNAL, "internal error")
             return
         await self.accept()
-        metrics.WS_CONNECTIONS.labels(self.metrics_kind).inc()
+        self._count_connection(+1)
         await self.room.join(self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -123,12 +128,17 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
         except ProtocolError as error:
             await self.refuse(CLOSE_BAD_FRAME, f"bad frame: {error}")
 
+    def _count_connection(self, delta: int) -> None:
+        global _open_connections
+        _open_connections += delta
+        metrics.WS_CONNECTIONS.labels(self.metrics_kind).inc(delta)
+
     async def disconnect(self, code: int) -> None:
         self.closed = True
         room, self.room = self.room, None
         if room is None:
             return
-        metrics.WS_CONNECTIONS.labels(self.metrics_kind).dec()
+        self._count_connection(-1)
         try:
             await room.leave(self)
         finally:

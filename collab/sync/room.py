@@ -151,7 +151,9 @@ class Room:
         self._flush_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._compact_task: asyncio.Task[None] | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._receiver: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
+        self._maintenance: asyncio.Task[None] | None = None
         self._outgoing: list[dict[str, Any]] = []
         self._outgoing_ready = asyncio.Event()
         self._denied_peers: set[str] = set()
@@ -162,8 +164,8 @@ class Room:
         """Subscribe first, then load: nothing published during the load is missed."""
         self.channel = await self.layer.new_channel()
         await self.layer.group_add(self.group, self.channel)
-        self._tasks.append(asyncio.create_task(self._receive_loop()))
-        self._tasks.append(asyncio.create_task(self._publisher_loop()))
+        self._receiver = asyncio.create_task(self._receive_loop())
+        self._publisher = asyncio.create_task(self._publisher_loop())
         # Peers publish to us from now on, so nothing sent during our load is missed.
         self._publish({"type": "room.join"})
         try:
@@ -180,12 +182,12 @@ class Room:
         metrics.ROOMS_LOADED.inc()
         # Peers answer with whatever they hold that the database does not (yet).
         self._publish({"type": "room.sv", "sv": self.doc.get_state(), "hello": True})
-        self._tasks.append(asyncio.create_task(self._maintenance_loop()))
+        self._maintenance = asyncio.create_task(self._maintenance_loop())
 
     async def stop(self) -> None:
         """Flush (with peers' unconfirmed updates), then leave the group."""
-        for task in self._tasks[2:]:
-            task.cancel()
+        if self._maintenance is not None:
+            self._maintenance.cancel()
         if self._flush_task is not None:
             self._flush_task.cancel()
             self._flush_task = None
@@ -195,17 +197,22 @@ class Room:
             with contextlib.suppress(Exception):
                 await self._compact_task
         self._publish({"type": "room.bye"})
-        self._tasks[1].cancel()
+        if self._publisher is not None:
+            self._publisher.cancel()
         await self._send_outgoing()
         await self._unsubscribe()
         if self.ready:
             metrics.ROOMS_LOADED.dec()
         self.ready = False
 
+    def kill(self) -> None:
+        """Cancel the background tasks at once: no goodbye, no renewals (what a crash looks like)."""
+        for task in (self._receiver, self._publisher, self._maintenance):
+            if task is not None:
+                task.cancel()
+
     async def _unsubscribe(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        self._tasks.clear()
+        self.kill()
         with contextlib.suppress(Exception):
             await self.layer.group_discard(self.group, self.channel)
 

@@ -120,8 +120,7 @@ async def test_a_dead_workers_presence_expires(redis_layer: Any) -> None:
     first, second, alice, _ = await two_workers(redis_layer)
     await first.receive_frame(alice, p.encode_awareness([p.AwarenessEntry(88, 1, "{}")]))
     await eventually(lambda: len(second.awareness) == 1)
-    for task in first._tasks:  # the worker dies: no goodbye, no renewals
-        task.cancel()
+    first.kill()  # the worker dies: no goodbye, no renewals
     await eventually(lambda: len(second.awareness) == 0, within=FAST.awareness_timeout * 3)
     await second.stop()
 
@@ -138,8 +137,7 @@ async def test_updates_of_a_worker_that_dies_before_flushing_are_written_by_its_
     update = text_update("only in memory", client_id=71)
     await doomed.receive_frame(alice, p.encode_update(update))
     await eventually(lambda: text_of(survivor) == "only in memory")
-    for task in doomed._tasks:  # dies: its flush never happens
-        task.cancel()
+    doomed.kill()  # dies: its flush never happens
     await eventually(lambda: bool(survivor_store.rows), within=FAST.confirm_timeout + 2)
     assert text_of(survivor_store.state()) == "only in memory"
     assert doomed_store.rows == []

@@ -122,6 +122,23 @@ def test_oversize_frames_close_1009_and_others_keep_working(
     assert_still_serving(editor, small, document_id, owner.token, "original")
 
 
+def test_a_full_worker_sheds_new_sockets_and_keeps_serving(
+    start_worker: StartWorker, yclient: Connect
+) -> None:
+    capped = start_worker(COLLAB_MAX_CONNECTIONS="2")
+    owner, _, document_id, editor = pair(capped, yclient, "i")
+    second = yclient(capped.ws_docs, document_id, owner.token, "second")
+    second.wait_synced()
+    third = yclient(capped.ws_docs, document_id, owner.token, "third", "--no-reconnect")
+    assert third.wait_close()["code"] == 4503
+    second.close()
+    time.sleep(0.5)
+    fourth = yclient(capped.ws_docs, document_id, owner.token, "fourth")
+    fourth.wait_synced()
+    assert fourth.wait_text(equals="original") == "original"
+    assert_still_serving(editor, capped, document_id, owner.token, "original")
+
+
 def test_documents_larger_than_daphnes_default_limit_sync(worker: Worker, yclient: Connect) -> None:
     owner, _, document_id, editor = pair(worker, yclient, "f")
     payload = "0123456789abcdef" * (3 * 1024 * 1024 // 16)  # 3 MiB in one update
