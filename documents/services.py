@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -94,22 +95,31 @@ def _ensure_another_owner(document: Document, leaving_user_id: int) -> None:
         raise DocumentError("a document must keep at least one owner", status=409)
 
 
-def append_updates(document_id: uuid.UUID, records: list[tuple[bytes, int | None]]) -> bool:
-    """Append a batch to the update log; False if the document is gone."""
+def append_updates(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) -> set[uuid.UUID]:
+    """Append batches of updates (with authors) to the log, one transaction for all documents.
+
+    Returns the documents written; a document deleted meanwhile is skipped.
+    """
     try:
         with transaction.atomic():
-            touched = Document.objects.filter(pk=document_id).update(updated_at=timezone.now())
-            if not touched:
-                return False  # deleted while its room was open: nothing left to write to
-            DocumentUpdate.objects.bulk_create(
-                [
-                    DocumentUpdate(document_id=document_id, data=data, author_id=author)
-                    for data, author in records
-                ]
-            )
+            alive = set(Document.objects.filter(pk__in=list(batches)).values_list("pk", flat=True))
+            if alive:
+                Document.objects.filter(pk__in=alive).update(updated_at=timezone.now())
+                DocumentUpdate.objects.bulk_create(
+                    [
+                        DocumentUpdate(document_id=document_id, data=data, author_id=author)
+                        for document_id in alive
+                        for data, author in batches[document_id]
+                    ]
+                )
+            return alive
     except IntegrityError:
-        return False  # deleted concurrently (foreign key checked at commit)
-    return True
+        if len(batches) == 1:
+            return set()  # deleted concurrently (the foreign key is checked at commit)
+        written: set[uuid.UUID] = set()
+        for document_id, records in batches.items():
+            written |= append_updates({document_id: records})
+        return written
 
 
 def compact_document(document_id: uuid.UUID) -> None:

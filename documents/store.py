@@ -1,8 +1,16 @@
-"""The durable store behind document rooms: the services, run off the event loop."""
+"""The durable store behind document rooms: the services, run off the event loop.
+
+Appends from all rooms of a worker share one writer: whatever arrived while
+the previous write was in flight goes to the database in one transaction, so
+the number of transactions does not grow with the number of open documents.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
+from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
@@ -19,7 +27,19 @@ def _document_id(key: str) -> uuid.UUID:
     return uuid.UUID(key.removeprefix(KEY_PREFIX))
 
 
+@dataclass
+class _Writer:
+    pending: dict[uuid.UUID, list[tuple[bytes, int | None]]] = field(default_factory=dict)
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
 class DocumentStore:
+    def __init__(self) -> None:
+        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer] = (
+            weakref.WeakKeyDictionary()
+        )
+
     async def load(self, key: str) -> tuple[bytes, int]:
         loaded: tuple[bytes, int] = await database_sync_to_async(selectors.stored_state_and_backlog)(
             _document_id(key)
@@ -27,7 +47,27 @@ class DocumentStore:
         return loaded
 
     async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> None:
-        await database_sync_to_async(services.append_updates)(_document_id(key), records)
+        loop = asyncio.get_running_loop()
+        writer = self._writers.setdefault(loop, _Writer())
+        writer.pending.setdefault(_document_id(key), []).extend(records)
+        done: asyncio.Future[None] = loop.create_future()
+        writer.waiters.append(done)
+        if writer.task is None or writer.task.done():
+            writer.task = asyncio.create_task(self._write_pending(writer))
+        await done
+
+    async def _write_pending(self, writer: _Writer) -> None:
+        while writer.pending:
+            batches, waiters = writer.pending, writer.waiters
+            writer.pending, writer.waiters = {}, []
+            try:
+                await database_sync_to_async(services.append_updates)(batches)
+            except Exception as exc:
+                for waiter in waiters:
+                    waiter.set_exception(exc)  # each room keeps its batch and retries
+                continue
+            for waiter in waiters:
+                waiter.set_result(None)
 
     async def compact(self, key: str) -> None:
         await database_sync_to_async(services.compact_document)(_document_id(key))

@@ -22,7 +22,7 @@ def document():  # type: ignore[no-untyped-def]
 def test_append_then_load_returns_everything(document) -> None:  # type: ignore[no-untyped-def]
     first = text_update("a", client_id=1)
     second = text_update("b", client_id=1, base=first)
-    assert services.append_updates(document.pk, [(first, None), (second, None)])
+    assert services.append_updates({document.pk: [(first, None), (second, None)]}) == {document.pk}
     assert selectors.stored_state_and_backlog(document.pk)[1] == 2
     assert text_of(selectors.stored_state(document.pk)) == "ab"
 
@@ -32,7 +32,7 @@ def test_compaction_folds_the_log_into_a_snapshot_and_keeps_history(document) ->
     for index in range(30):
         update = text_update(str(index % 10), client_id=2, base=state)
         state = merge_updates(state, update) if state else update
-        services.append_updates(document.pk, [(update, None)])
+        services.append_updates({document.pk: [(update, None)]})
     expected = text_of(selectors.stored_state(document.pk))
     services.compact_document(document.pk)
     snapshot = DocumentSnapshot.objects.get(document=document)
@@ -43,11 +43,29 @@ def test_compaction_folds_the_log_into_a_snapshot_and_keeps_history(document) ->
     assert text_of(selectors.stored_state(document.pk)) == expected
     assert DocumentUpdate.objects.filter(document=document).count() == 30
     later = text_update("!", client_id=3, base=state)
-    services.append_updates(document.pk, [(later, None)])
+    services.append_updates({document.pk: [(later, None)]})
     assert text_of(selectors.stored_state(document.pk)) == expected + "!"
 
 
 def test_appending_to_a_deleted_document_is_dropped(document) -> None:  # type: ignore[no-untyped-def]
     document_id = document.pk
     document.delete()
-    assert services.append_updates(document_id, [(text_update("x", client_id=6), None)]) is False
+    assert services.append_updates({document_id: [(text_update("x", client_id=6), None)]}) == set()
+
+
+def test_one_transaction_writes_several_documents_and_skips_deleted_ones(document) -> None:  # type: ignore[no-untyped-def]
+    other = services.create_document(document.created_by, "Other")
+    gone = services.create_document(document.created_by, "Gone")
+    gone_id = gone.pk
+    gone.delete()
+    written = services.append_updates(
+        {
+            document.pk: [(text_update("one", client_id=7), None)],
+            other.pk: [(text_update("two", client_id=8), None)],
+            gone_id: [(text_update("lost", client_id=9), None)],
+        }
+    )
+    assert written == {document.pk, other.pk}
+    assert text_of(selectors.stored_state(document.pk)) == "one"
+    assert text_of(selectors.stored_state(other.pk)) == "two"
+    assert not DocumentUpdate.objects.filter(document_id=gone_id).exists()
