@@ -80,6 +80,18 @@ class Sampler:
         }
 
 
+def loop_lag(worker: Worker) -> dict[str, float]:
+    """Counts of event-loop stalls per bucket, from the worker's own /metrics."""
+    _, body = worker.request("GET", "/metrics")
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith("collab_event_loop_lag_seconds_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            buckets[bound] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
 def rss_kib(pids: list[int]) -> int:
     return sum(psutil.Process(pid).memory_info().rss for pid in pids) // 1024
 
@@ -95,6 +107,7 @@ def main() -> int:
     parser.add_argument("--idle", type=int, default=0, help="hold this many idle connections instead")
     parser.add_argument("--awareness", action="store_true", help="clients also carry presence")
     parser.add_argument("--embedded", action="store_true", help="one worker on the in-memory layer (no Redis)")
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the workers (repeatable)")
     args = parser.parse_args()
 
     base_database = os.environ.get("DATABASE_URL", "")
@@ -106,6 +119,7 @@ def main() -> int:
     deployment = Deployment(database_url, redis_url, prefix, {"LOG_LEVEL": "WARNING", "DEBUG": "0"})
     if not redis_url:
         deployment.extra_env["REDIS_URL"] = ""
+    deployment.extra_env.update(item.split("=", 1) for item in args.env)
     deployment.migrate()
     log_dir = Path(tempfile.mkdtemp(prefix="collab-bench-"))
     workers = [Worker(deployment, log_dir).start() for _ in range(args.workers)]
@@ -140,6 +154,7 @@ def main() -> int:
                 run = subprocess.run(command, check=True, capture_output=True, text=True)
             result = json.loads(run.stdout)
             result.update(sampler.summary())
+            result["server_loop_lag"] = [loop_lag(worker) for worker in workers]
         result["workers"] = args.workers
         result["layer"] = "redis" if redis_url else "in-memory"
         result["database"] = "postgresql" if database_url.startswith("postgres") else "sqlite"

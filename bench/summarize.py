@@ -14,6 +14,8 @@ def load_rows() -> None:
           "| converged | server CPU % (mean) | server RSS MiB (max) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for path in sorted(RESULTS.glob("ours-*.json")):
+        if not path.stat().st_size:
+            continue
         result = json.loads(path.read_text())
         if "latency_ms" not in result:
             continue
@@ -32,6 +34,8 @@ def idle_rows() -> None:
     print("| run | connections | RSS before KiB | after connect KiB | end of hold KiB | KiB per connection |")
     print("| --- | --- | --- | --- | --- | --- |")
     for path in sorted(RESULTS.glob("ours-idle*.json")):
+        if not path.stat().st_size:
+            continue
         result = json.loads(path.read_text())
         rss = result["server_rss_kib"]
         per = result["server_rss_per_conn_kib"]

@@ -16,6 +16,11 @@ FANOUT_LATENCY = Histogram(
     "From a worker accepting an update to another worker applying it",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
+EVENT_LOOP_LAG = Histogram(
+    "collab_event_loop_lag_seconds",
+    "How late a 100 ms timer fires on the worker's event loop (time the loop was blocked)",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 LOG_FLUSH_SECONDS = Histogram(
     "collab_log_flush_seconds",
     "Time to write one batch of updates to the durable log",

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.consumer import get_handler_name
 from django.conf import settings
 
 from collab import metrics
@@ -83,6 +85,19 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
             await self.refuse(refused.code, refused.reason)
 
     # -- websocket lifecycle ---------------------------------------------
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch minus its per-message `close_old_connections`.
+
+        That call runs in the one thread shared by all database work, so every
+        frame of every socket would queue behind a log write or a compaction
+        (fan-out spikes of hundreds of ms). The frame path never uses the ORM;
+        database_sync_to_async still manages connections around real queries.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         from collab.accounts import identity_of

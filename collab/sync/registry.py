@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from collab import metrics
 from collab.sync.room import Room, RoomConfig, RoomStore
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,11 @@ class RoomRegistry:
         self._loads: dict[str, asyncio.Task[None]] = {}
         self._unloads: dict[str, asyncio.Task[None]] = {}
         self._idle_timers: dict[str, asyncio.TimerHandle] = {}
+        self._lag_monitor: asyncio.Task[None] | None = None
+
+    def start_lag_monitor(self) -> None:
+        if self._lag_monitor is None:
+            self._lag_monitor = asyncio.create_task(_measure_loop_lag())
 
     async def acquire(self, key: str, group: str, store: RoomStore) -> Room:
         """A loaded room for `key`, held until `release`."""
@@ -97,6 +103,14 @@ class RoomRegistry:
             await room.stop()
 
 
+async def _measure_loop_lag(interval: float = 0.1) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        await asyncio.sleep(interval)
+        metrics.EVENT_LOOP_LAG.observe(max(0.0, loop.time() - started - interval))
+
+
 _registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomRegistry] = weakref.WeakKeyDictionary()
 
 
@@ -123,4 +137,5 @@ def get_registry() -> RoomRegistry:
             get_channel_layer(), room_config_from_settings(), settings.COLLAB_ROOM_GRACE_SECONDS
         )
         _registries[loop] = registry
+        registry.start_lag_monitor()
     return registry
