@@ -12,6 +12,7 @@ from django.utils import timezone
 from pycrdt import Doc
 
 from collab.events import room_control_on_commit
+from collab.protocol import EMPTY_UPDATE
 from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate, Role
 from documents.selectors import stored_parts
 
@@ -125,21 +126,27 @@ def append_updates(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) 
 def compact_document(document_id: uuid.UUID) -> None:
     """Fold the snapshot and every log row after it into a new snapshot.
 
-    The document row is locked so concurrent compactions from several workers
-    serialise; the rows stay (they are the history) but are no longer replayed.
+    Concurrent compactions (from several workers) serialise on the snapshot
+    row; log writes touch only the document row and insert new rows, so they
+    never wait for a compaction. The rows stay (they are the history) but are
+    no longer replayed on load.
     """
-    with transaction.atomic():
-        locked = Document.objects.select_for_update().filter(pk=document_id).first()
-        if locked is None:
-            return
-        snapshot, rows, last_id = stored_parts(document_id)
-        if not rows:
-            return
-        parts = ([snapshot] if snapshot is not None else []) + rows
-        # A Doc created and dropped in this thread only; re-encoding collects garbage.
-        doc: Doc[Any] = Doc()
-        for part in parts:
-            doc.apply_update(part)
-        DocumentSnapshot.objects.update_or_create(
-            document_id=document_id, defaults={"data": doc.get_update(), "upto_update_id": last_id}
-        )
+    try:
+        with transaction.atomic():
+            DocumentSnapshot.objects.bulk_create(
+                [DocumentSnapshot(document_id=document_id, data=EMPTY_UPDATE, upto_update_id=0)],
+                ignore_conflicts=True,
+            )
+            DocumentSnapshot.objects.select_for_update().filter(document_id=document_id).first()
+            snapshot, rows, last_id = stored_parts(document_id)
+            if not rows:
+                return
+            # A Doc created and dropped in this thread only; re-encoding collects garbage.
+            doc: Doc[Any] = Doc()
+            for part in ([snapshot] if snapshot is not None else []) + rows:
+                doc.apply_update(part)
+            DocumentSnapshot.objects.filter(document_id=document_id).update(
+                data=doc.get_update(), upto_update_id=last_id, updated_at=timezone.now()
+            )
+    except IntegrityError:
+        return  # the document was deleted meanwhile

@@ -70,7 +70,8 @@ class DocumentStore:
                 waiter.set_result(None)
 
     async def compact(self, key: str) -> None:
-        await database_sync_to_async(services.compact_document)(_document_id(key))
+        # Its own thread: a long compaction must not hold up log writes and loads.
+        await database_sync_to_async(services.compact_document, thread_sensitive=False)(_document_id(key))
 
 
 document_store = DocumentStore()

@@ -69,3 +69,36 @@ def test_one_transaction_writes_several_documents_and_skips_deleted_ones(documen
     assert text_of(selectors.stored_state(document.pk)) == "one"
     assert text_of(selectors.stored_state(other.pk)) == "two"
     assert not DocumentUpdate.objects.filter(document_id=gone_id).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_log_writes_do_not_wait_for_a_running_compaction() -> None:
+    import threading
+
+    from django.db import connection, transaction
+
+    owner = get_user_model().objects.create_user("owner", password="x")
+    document = services.create_document(owner, "Doc")
+    services.append_updates({document.pk: [(text_update("a", client_id=1), None)]})
+    locked, release = threading.Event(), threading.Event()
+
+    def compaction_in_progress() -> None:
+        with transaction.atomic():
+            DocumentSnapshot.objects.bulk_create(
+                [DocumentSnapshot(document_id=document.pk, data=b"\x00\x00")], ignore_conflicts=True
+            )
+            DocumentSnapshot.objects.select_for_update().filter(document_id=document.pk).first()
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=compaction_in_progress)
+    holder.start()
+    assert locked.wait(5)
+    try:
+        written = services.append_updates({document.pk: [(text_update("b", client_id=2), None)]})
+        assert written == {document.pk}
+        assert release.is_set() is False  # it finished while the compaction still held its lock
+    finally:
+        release.set()
+        holder.join()
