@@ -150,16 +150,12 @@ REDIS_URL = env_str("REDIS_URL", "")
 REDIS_PREFIX = env_str("COLLAB_REDIS_PREFIX", "collab")
 
 if REDIS_URL:
+    # Redis pub/sub: one PUBLISH per message and one subscription per document
+    # per worker. At-most-once, like every layer; rooms repair what it drops.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": f"{REDIS_PREFIX}:asgi",
-                "capacity": env_int("COLLAB_LAYER_CAPACITY", 2000),
-                "expiry": 30,
-                "group_expiry": 86400,
-            },
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi:"},
         }
     }
     CACHES = {

@@ -26,10 +26,8 @@ def redis_url() -> str:
 
 @pytest.fixture
 async def redis_layer(redis_url: str) -> AsyncIterator[object]:
-    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    prefix = f"collab-test-{uuid.uuid4().hex[:10]}"
-    layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, capacity=5000, expiry=30)
+    layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix=f"collab-test-{uuid.uuid4().hex[:10]}:")
     yield layer
-    await layer.flush()  # deletes only keys under this layer's own prefix
-    await layer.close_pools()
+    await layer.flush()  # pub/sub leaves no keys behind: this closes the connections
