@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.servers import Worker, make_document, make_user
+from tests.e2e.scenarios import two_people_on, wait_until
+from tests.e2e.servers import Worker
 from tests.e2e.yclient import YClient
 
 StartWorker = Callable[..., Worker]
@@ -25,31 +26,19 @@ def with_cursor(client: YClient) -> dict[str, Any]:
     return {cid: state for cid, state in remote_states(client).items() if "cursor" in state}
 
 
-def wait_for(check: Callable[[], bool], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def test_presence_crosses_workers_with_server_stamped_identity(
     start_worker: StartWorker, yclient: Connect
 ) -> None:
     first, second = start_worker(), start_worker()
-    alice, bob = make_user(first, "alice5"), make_user(first, "bob5")
-    document_id = make_document(first, alice, {bob.username: "editor"})
-    a = yclient(first.ws_docs, document_id, alice.token, "alice")
-    b = yclient(second.ws_docs, document_id, bob.token, "bob")
-    a.wait_synced()
-    b.wait_synced()
+    people = two_people_on(first, second, yclient, "5")
+    a, b = people.a, people.b
     a.call("awareness_set", state={"user": {"name": "bob5", "color": "#fff"}, "cursor": {"anchor": 3}})
-    wait_for(lambda: with_cursor(b), 10, "alice's presence on the other worker")
+    wait_until(lambda: with_cursor(b), 10, "alice's presence on the other worker")
     (state,) = with_cursor(b).values()
     assert state["user"]["name"] == "alice5"  # not the name alice claimed
     assert state["cursor"] == {"anchor": 3}
     a.call("disconnect")
-    wait_for(lambda: not remote_states(b), 10, "alice's presence to go when she leaves")
+    wait_until(lambda: not remote_states(b), 10, "alice's presence to go when she leaves")
 
 
 def test_a_killed_workers_clients_vanish_within_the_awareness_timeout(
@@ -57,22 +46,18 @@ def test_a_killed_workers_clients_vanish_within_the_awareness_timeout(
 ) -> None:
     env = {"COLLAB_AWARENESS_TIMEOUT_SECONDS": str(AWARENESS_TIMEOUT)}
     doomed, survivor = start_worker(**env), start_worker(**env)
-    alice, bob = make_user(survivor, "alice6"), make_user(survivor, "bob6")
-    document_id = make_document(survivor, alice, {bob.username: "editor"})
-    a = yclient(doomed.ws_docs, document_id, alice.token, "alice", "--no-reconnect")
-    b = yclient(survivor.ws_docs, document_id, bob.token, "bob")
-    a.wait_synced()
-    b.wait_synced()
+    people = two_people_on(doomed, survivor, yclient, "6", "editor", "--no-reconnect")
+    a, b, bob, document_id = people.a, people.b, people.bob, people.document_id
     a.call("awareness_set", state={"cursor": {"anchor": 1}})
-    wait_for(lambda: with_cursor(b), 10, "alice's presence on the survivor")
+    wait_until(lambda: with_cursor(b), 10, "alice's presence on the survivor")
     doomed.kill()
     killed_at = time.monotonic()
     # Right after the crash the survivor still holds her state: a newcomer is told about it...
     early = yclient(survivor.ws_docs, document_id, bob.token, "early")
     early.wait_synced()
-    wait_for(lambda: with_cursor(early), 5, "the not yet expired state")
+    wait_until(lambda: with_cursor(early), 5, "the not yet expired state")
     # ...until the timeout passes without renewal; then it is gone for everyone.
-    wait_for(lambda: not with_cursor(b), AWARENESS_TIMEOUT + 5, "the ghost to expire")
+    wait_until(lambda: not with_cursor(b), AWARENESS_TIMEOUT + 5, "the ghost to expire")
     assert time.monotonic() - killed_at < AWARENESS_TIMEOUT + 5
     late = yclient(survivor.ws_docs, document_id, bob.token, "late")
     late.wait_synced()

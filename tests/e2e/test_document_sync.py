@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from pycrdt import Doc, Text
 
+from tests.e2e.scenarios import two_people_on
 from tests.e2e.servers import Worker, make_document, make_user
 from tests.e2e.yclient import YClient
 
@@ -63,12 +64,8 @@ def test_two_clients_on_two_workers_converge_through_redis(
     start_worker: StartWorker, yclient: Connect
 ) -> None:
     first, second = start_worker(), start_worker()
-    alice, bob = make_user(first, "alice2"), make_user(first, "bob2")
-    document_id = make_document(first, alice, {bob.username: "editor"})
-    a = yclient(first.ws_docs, document_id, alice.token, "alice")
-    b = yclient(second.ws_docs, document_id, bob.token, "bob")
-    a.wait_synced()
-    b.wait_synced()
+    people = two_people_on(first, second, yclient, "2")
+    a, b = people.a, people.b
     a.call("type", text="abcdefghij", interval_ms=5)
     b.call("type", text="0123456789", interval_ms=5)
     a.call("type_done")
@@ -102,12 +99,8 @@ def test_restart_brings_the_text_back_exactly_once(start_worker: StartWorker, yc
 
 def test_kill_9_while_typing_loses_and_doubles_nothing(start_worker: StartWorker, yclient: Connect) -> None:
     doomed, survivor = start_worker(), start_worker()
-    alice, bob = make_user(survivor, "alice4"), make_user(survivor, "bob4")
-    document_id = make_document(survivor, alice, {bob.username: "viewer"})
-    typist = yclient(doomed.ws_docs, document_id, alice.token, "typist")
-    watcher = yclient(survivor.ws_docs, document_id, bob.token, "watcher")
-    typist.wait_synced()
-    watcher.wait_synced()
+    people = two_people_on(doomed, survivor, yclient, "4", bob_role="viewer")
+    alice, document_id, typist, watcher = people.alice, people.document_id, people.a, people.b
     typed = "".join(chr(ord("a") + i % 26) for i in range(120))
     typist.call("type", text=typed, interval_ms=15)
     watcher.wait_text(contains=typed[:30])

@@ -29,6 +29,23 @@ const FATAL_CLOSE: Record<number, string> = {
   4403: 'You do not have access to this document.',
   4404: 'This document does not exist (it may have been deleted).',
   1009: 'A change was too large for the server to accept. Reload the page; edits that were not saved are lost.',
+  4413: 'A change was too large for the server to accept. Reload the page; edits that were not saved are lost.',
+}
+
+/** Close codes that mean "try again later": show a transient banner and reconnect with backoff. */
+const TRANSIENT_CLOSE: Record<number, { msg: string; minAttempt: number }> = {
+  // Server at capacity: start further up the backoff curve so a busy server is not hammered.
+  4503: { msg: 'Server busy, retrying…', minAttempt: 3 },
+  4500: { msg: 'Server error, retrying…', minAttempt: 0 },
+}
+
+const RECONNECT_BASE_MS = 500
+const RECONNECT_MAX_MS = 30_000
+
+/** "Full jitter" backoff: uniform in [0, min(max, base * 2^attempt)). */
+export function reconnectDelay(attempt: number): number {
+  const cap = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(attempt, 16))
+  return Math.floor(Math.random() * cap)
 }
 
 export function wsBase(): string {
@@ -146,6 +163,7 @@ export async function docPage(root: HTMLElement, params: Record<string, string>)
 
   let wsStatus: Status = 'connecting'
   let fatal: string | null = null
+  let destroyed = false
   const renderStatus = () => {
     const s: Status = fatal ? 'disconnected' : wsStatus === 'connected' && provider.synced ? 'synced' : wsStatus
     status.textContent = s
@@ -155,29 +173,95 @@ export async function docPage(root: HTMLElement, params: Record<string, string>)
     wsStatus = s === 'connected' ? 'connected' : s === 'disconnected' ? 'disconnected' : 'connecting'
     renderStatus()
   })
-  provider.on('sync', () => renderStatus())
+
+  // ---------- reconnection (jittered backoff) ----------
+  // y-websocket 2.1.0 reconnects on its own with un-jittered exponential backoff
+  // (closeWebsocketConnection -> setTimeout(setupWS, ...), and setupWS only opens a
+  // socket if provider.shouldConnect is true and provider.ws is null). We take that
+  // over: on a non-fatal close we clear shouldConnect inside the synchronous
+  // 'connection-close' emit, so the provider's pending timer is a no-op, and we call
+  // provider.connect() (which sets shouldConnect again) from our own jittered timer.
+  // The Y.Doc is kept throughout, so offline edits are sent after the next sync.
+  let attempt = 0
+  let retryTimer: number | undefined
+  let transientBanner: HTMLElement | null = null
+
+  const clearTransient = () => {
+    transientBanner?.remove()
+    transientBanner = null
+  }
+  const showTransient = (code: number, msg: string) => {
+    clearTransient()
+    transientBanner = h(
+      'div',
+      { id: 'banner', class: 'banner banner-warning', role: 'status', 'data-code': code, 'data-kind': 'transient' },
+      msg,
+    )
+    banners.append(transientBanner)
+  }
+  const cancelRetry = () => {
+    if (retryTimer !== undefined) window.clearTimeout(retryTimer)
+    retryTimer = undefined
+  }
+  const scheduleReconnect = () => {
+    cancelRetry()
+    const delay = reconnectDelay(attempt)
+    attempt++
+    retryTimer = window.setTimeout(() => {
+      retryTimer = undefined
+      if (fatal || destroyed) return
+      try {
+        provider.connect()
+      } catch {
+        // e.g. the WebSocket constructor threw: keep y-websocket's own loop off and retry later.
+        provider.shouldConnect = false
+        scheduleReconnect()
+      }
+    }, delay)
+  }
+
+  provider.on('sync', (isSynced: boolean) => {
+    if (isSynced) {
+      attempt = 0
+      clearTransient()
+    }
+    renderStatus()
+  })
 
   const showFatal = (code: number, msg: string) => {
     clear(banners)
     const banner = h('div', { id: 'banner', class: 'banner banner-error', role: 'alert', 'data-code': code }, msg)
     if (code === 4401) {
       banner.append(' ', h('a', { href: `/login?next=${encodeURIComponent(location.pathname)}`, 'data-link': true }, 'Sign in again'))
-    } else if (code === 4400 || code === 1009) {
+    } else if (code === 4400 || code === 1009 || code === 4413) {
       banner.append(' ', h('button', { type: 'button', class: 'link-button', onclick: () => location.reload() }, 'Reload'))
     }
     banners.append(banner)
   }
 
   provider.on('connection-close', (event: CloseEvent | null) => {
-    if (!event) return
-    const msg = FATAL_CLOSE[event.code]
-    if (!msg || fatal) return
-    fatal = msg
-    // Stop y-websocket's automatic reconnect loop (it checks this flag before reconnecting).
+    // shouldConnect is already false when we (or provider.destroy()) disconnected on purpose.
+    if (fatal || destroyed || !provider.shouldConnect) return
+    // Either way, y-websocket must not reconnect by itself (setupWS checks this flag).
     provider.shouldConnect = false
-    editor.setEditable(false)
-    showFatal(event.code, msg)
+    const code = event?.code ?? 0 // null event = provider's 30 s "no message" timeout
+    const msg = FATAL_CLOSE[code]
+    if (msg) {
+      fatal = msg
+      cancelRetry()
+      editor.setEditable(false)
+      showFatal(code, msg)
+      renderStatus()
+      return
+    }
+    const transient = TRANSIENT_CLOSE[code]
+    if (transient) {
+      attempt = Math.max(attempt, transient.minAttempt)
+      showTransient(code, transient.msg)
+    }
+    wsStatus = 'disconnected'
     renderStatus()
+    scheduleReconnect()
   })
 
   const localUser = { name: displayName(me), color: safeColor(me.color, '#1e88e5') }
@@ -243,7 +327,6 @@ export async function docPage(root: HTMLElement, params: Record<string, string>)
   const toolbar = readOnly ? null : buildToolbar(editor)
 
   // ---------- share panel (owners) ----------
-  let destroyed = false
   if (isOwner) sidebar.append(sharePanel(docId, me, apiErr, () => destroyed))
 
   root.append(
@@ -273,6 +356,7 @@ export async function docPage(root: HTMLElement, params: Record<string, string>)
 
   return () => {
     destroyed = true
+    cancelRetry()
     toolbar?.destroy()
     provider.awareness.off('change', renderPeers)
     provider.destroy()
