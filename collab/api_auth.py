@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
-from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from ninja import Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
@@ -66,6 +66,7 @@ def token(request: HttpRequest, payload: CredentialsIn) -> dict[str, str]:
 
 
 @router.post("/login", auth=None, response=UserOut)
+@decorate_view(csrf_protect)
 def session_login(request: HttpRequest, payload: CredentialsIn) -> dict[str, Any]:
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:

@@ -228,8 +228,8 @@ def parse_awareness_state(state_json: str) -> dict[str, Any] | None:
     """The JSON state of an awareness entry: an object, or None for a removal."""
     try:
         state = json.loads(state_json)
-    except ValueError as exc:
-        raise ProtocolError("awareness state is not JSON") from exc
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError("awareness state is not JSON (or nested too deeply)") from exc
     if state is not None and not isinstance(state, dict):
         raise ProtocolError("awareness state must be an object or null")
     return state

@@ -127,7 +127,13 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         self._count_connection(+1)
-        await self.room.join(self)
+        try:
+            await self.room.join(self)
+            # An access change handled while the room was loading did not reach us yet.
+            await self.refresh_access()
+        except Exception:
+            logger.exception("joining %s failed", self.room.key)
+            await self.refuse(CLOSE_INTERNAL, "internal error")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed or self.room is None:
@@ -142,6 +148,10 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
             await self.room.receive_frame(self, bytes_data)
         except ProtocolError as error:
             await self.refuse(CLOSE_BAD_FRAME, f"bad frame: {error}")
+        except Exception:
+            # Close cleanly so disconnect() releases the room and the connection count.
+            logger.exception("frame handling failed in %s", self.room.key)
+            await self.refuse(CLOSE_INTERNAL, "internal error")
 
     def _count_connection(self, delta: int) -> None:
         global _open_connections

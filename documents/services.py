@@ -63,6 +63,7 @@ def set_member(document: Document, username: str, role: str) -> DocumentMember:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise DocumentError(f"no user named {username!r}", status=404)
+    _lock_memberships(document)
     member, created = DocumentMember.objects.select_for_update().get_or_create(
         document=document, user=user, defaults={"role": role}
     )
@@ -77,6 +78,7 @@ def set_member(document: Document, username: str, role: str) -> DocumentMember:
 
 @transaction.atomic
 def remove_member(document: Document, username: str) -> None:
+    _lock_memberships(document)
     member = (
         DocumentMember.objects.select_for_update().filter(document=document, user__username=username).first()
     )
@@ -86,6 +88,11 @@ def remove_member(document: Document, username: str) -> None:
         _ensure_another_owner(document, member.user_id)
     member.delete()
     room_control_on_commit(room_group(document.pk), "access_changed", user_id=member.user_id)
+
+
+def _lock_memberships(document: Document) -> None:
+    """Membership changes of one document serialise (two owners demoting each other at once)."""
+    Document.objects.select_for_update().filter(pk=document.pk).first()
 
 
 def _ensure_another_owner(document: Document, leaving_user_id: int) -> None:
@@ -115,12 +122,30 @@ def append_updates(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) 
                 )
             return alive
     except IntegrityError:
-        if len(batches) == 1:
-            return set()  # deleted concurrently (the foreign key is checked at commit)
-        written: set[uuid.UUID] = set()
-        for document_id, records in batches.items():
-            written |= append_updates({document_id: records})
-        return written
+        # A document or an author was deleted meanwhile (foreign keys are checked at
+        # commit): keep every update of the documents that still exist, authorless if need be.
+        return _append_checked(batches)
+
+
+def _append_checked(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) -> set[uuid.UUID]:
+    with transaction.atomic():
+        alive = set(
+            Document.objects.select_for_update().filter(pk__in=list(batches)).values_list("pk", flat=True)
+        )
+        authors = {
+            author for document_id in alive for _, author in batches[document_id] if author is not None
+        }
+        known = set(get_user_model().objects.filter(pk__in=authors).values_list("pk", flat=True))
+        DocumentUpdate.objects.bulk_create(
+            [
+                DocumentUpdate(
+                    document_id=document_id, data=data, author_id=author if author in known else None
+                )
+                for document_id in alive
+                for data, author in batches[document_id]
+            ]
+        )
+        return alive
 
 
 def compact_document(document_id: uuid.UUID) -> None:

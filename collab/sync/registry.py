@@ -9,6 +9,7 @@ to finish (so its final flush is in the database) and then loads afresh.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from collections.abc import Callable
@@ -64,12 +65,28 @@ class RoomRegistry:
                     await asyncio.shield(load)
             except BaseException:
                 room.holds -= 1
-                if self.rooms.get(key) is room and not room.ready:
-                    del self.rooms[key]
-                    self._loads.pop(key, None)
+                if load is not None and not load.done():
+                    # This waiter was cancelled; the load goes on for the others (or for nobody).
+                    load.add_done_callback(functools.partial(self._settle_load, room))
+                else:
+                    self._forget_failed(room)
                 raise
             self._loads.pop(key, None)
             return room
+
+    def _forget_failed(self, room: Room) -> None:
+        if self.rooms.get(room.key) is room and not room.ready:
+            del self.rooms[room.key]
+            self._loads.pop(room.key, None)
+
+    def _settle_load(self, room: Room, load: asyncio.Task[None]) -> None:
+        """A load whose waiters all left: forget it if it failed, else let the room idle out."""
+        if load.cancelled() or load.exception() is not None:
+            self._forget_failed(room)
+        elif room.holds == 0:
+            self._loads.pop(room.key, None)
+            room.holds = 1
+            self.release(room)
 
     def release(self, room: Room) -> None:
         room.holds -= 1

@@ -53,6 +53,7 @@ from collab.sync.awareness import AwarenessRegistry
 logger = logging.getLogger(__name__)
 
 MAX_CLIENT_IDS_PER_PEER = 8
+MAX_AWARENESS_STATE_BYTES = 16 * 1024
 
 # Worth sending only while another worker has the document open.
 PEER_ONLY_MESSAGES = frozenset({"room.update", "room.awareness", "room.flushed"})
@@ -177,7 +178,10 @@ class Room:
             raise
         self.ready = True
         for message in self._buffered:
-            await self._handle_layer_message(message)
+            try:
+                await self._handle_layer_message(message)
+            except Exception:
+                logger.exception("bad layer message for %s", self.key)
         self._buffered.clear()
         metrics.ROOMS_LOADED.inc()
         # Peers answer with whatever they hold that the database does not (yet).
@@ -280,14 +284,18 @@ class Room:
 
     async def _accept_client_awareness(self, peer: Peer, entries: tuple[AwarenessEntry, ...]) -> None:
         stamped = []
+        claimed = self._client_ids_of(peer)
         for entry in entries:
+            if len(entry.state_json) > MAX_AWARENESS_STATE_BYTES:
+                raise ProtocolError("awareness state too large")
             if not entry.is_removal:
                 entry = AwarenessEntry(
                     entry.client_id, entry.clock, self._stamp_identity(peer, entry.state_json)
                 )
-            owner = self.awareness.owner_of(entry.client_id)
-            if owner != peer.peer_id and self._client_ids_of(peer) >= MAX_CLIENT_IDS_PER_PEER:
-                continue
+            if self.awareness.owner_of(entry.client_id) != peer.peer_id:
+                if claimed >= MAX_CLIENT_IDS_PER_PEER:
+                    continue  # a connection is one client; a few ids cover reconnects
+                claimed += 1
             stamped.append(entry)
         accepted = self.awareness.apply(tuple(stamped), peer.peer_id, self.clock(), user_id=peer.user_id)
         if accepted:
@@ -301,7 +309,7 @@ class Room:
         """The server, not the client, says who a cursor belongs to."""
         state = parse_awareness_state(state_json) or {}
         state["user"] = dict(peer.identity)
-        return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(state, separators=(",", ":"))
 
     async def _broadcast_awareness(self, entries: list[AwarenessEntry], exclude: str | None) -> None:
         # Never echo to the sender: it would re-broadcast, K^2 frames per renewal.
@@ -403,6 +411,8 @@ class Room:
             return
         if origin == self.channel:
             return
+        if origin not in self._peers_seen:
+            await self._greet(origin)
         self._peers_seen[origin] = self.clock()
         if "seq" in message:
             await self._check_sequence(origin, message["seq"])
@@ -421,6 +431,20 @@ class Room:
             self._last_seq.pop(origin, None)
             self._peers_seen.pop(origin, None)
             self._confirm(origin, message["seq"])
+
+    async def _greet(self, origin: str) -> None:
+        """A room we did not know: exchange state vectors and tell it who is here.
+
+        Updates and presence are not published while a room knows no peers, so
+        whatever changed before we met is sent directly.
+        """
+        self._peers_seen[origin] = self.clock()
+        await self._send_direct(origin, {"type": "room.sv", "sv": self.doc.get_state(), "ask_back": True})
+        live = self.awareness.live_entries()
+        if live:
+            await self._send_direct(
+                origin, {"type": "room.awareness", "update": encode_awareness_update(live)}
+            )
 
     async def _check_sequence(self, origin: str, seq: int) -> None:
         last = self._last_seq.get(origin)

@@ -221,3 +221,23 @@ async def test_a_room_alone_in_its_group_publishes_no_updates() -> None:
     await eventually(lambda: text_of(other) in ("alone!", "!alone"))
     await room.stop()
     await other.stop()
+
+
+async def test_hostile_awareness_states_are_refused_or_made_harmless() -> None:
+    room = await started_room(InMemoryChannelLayer())
+    attacker, other = RecordingPeer(1, can_write=False), RecordingPeer(2)
+    await room.join(attacker)
+    await room.join(other)
+    # a lone surrogate must not break the encoding of the state for everyone else
+    await room.receive_frame(attacker, p.encode_awareness([p.AwarenessEntry(5, 1, '{"x":"\\ud800"}')]))
+    newcomer = RecordingPeer(3)
+    await room.join(newcomer)
+    assert isinstance(newcomer.messages()[-1], p.AwarenessMessage)
+    for state in ("[" * 5000 + "]" * 5000, '{"big":"' + "x" * 20000 + '"}'):
+        with pytest.raises(p.ProtocolError):
+            await room.receive_frame(attacker, p.encode_awareness([p.AwarenessEntry(6, 1, state)]))
+    # one frame cannot claim more than a handful of client ids
+    flood = [p.AwarenessEntry(1000 + i, 1, "{}") for i in range(1000)]
+    await room.receive_frame(attacker, p.encode_awareness(flood))
+    assert len(room.awareness.live_entries(owner=attacker.peer_id)) <= 8
+    await room.stop()

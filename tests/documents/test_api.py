@@ -127,8 +127,16 @@ def test_state_returns_the_stored_update(client: Client) -> None:
 def test_session_login_logout_and_csrf(client: Client) -> None:
     register_and_token(client, "alice")
     csrf_client = Client(enforce_csrf_checks=True)
-    login = call(
-        csrf_client, "post", "/api/auth/login", body={"username": "alice", "password": "pw-alice-9x"}
+    credentials = {"username": "alice", "password": "pw-alice-9x"}
+    # login itself needs the CSRF token (no login CSRF); the page hands out the cookie
+    assert call(csrf_client, "post", "/api/auth/login", body=credentials).status_code == 403
+    csrf_client.get("/")
+    token = csrf_client.cookies["csrftoken"].value
+    login = csrf_client.post(
+        "/api/auth/login",
+        data=json.dumps(credentials),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
     )
     assert login.status_code == 200 and login.json()["username"] == "alice"
     assert call(csrf_client, "get", "/api/auth/me").json()["username"] == "alice"

@@ -102,3 +102,17 @@ def test_log_writes_do_not_wait_for_a_running_compaction() -> None:
     finally:
         release.set()
         holder.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_author_does_not_cost_the_batch_its_updates() -> None:
+    owner = get_user_model().objects.create_user("owner", password="x")
+    leaver = get_user_model().objects.create_user("leaver", password="x")
+    document = services.create_document(owner, "Doc")
+    leaver_id = leaver.pk
+    leaver.delete()  # while still connected: the admin sends no event
+    batch = [(text_update("kept", client_id=1), owner.pk), (text_update("!", client_id=2), leaver_id)]
+    assert services.append_updates({document.pk: batch}) == {document.pk}
+    assert sorted(text_of(selectors.stored_state(document.pk))) == sorted("kept!")
+    authors = set(DocumentUpdate.objects.filter(document=document).values_list("author_id", flat=True))
+    assert authors == {owner.pk, None}

@@ -152,8 +152,15 @@ def test_documents_larger_than_daphnes_default_limit_sync(worker: Worker, yclien
 
 def session_cookie(worker: Worker, user: User) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=10)
+    conn.request("GET", "/")
+    page = conn.getresponse()
+    page.read()
+    csrf = next(
+        h.split(";")[0] for k, h in page.getheaders() if k.lower() == "set-cookie" and "csrftoken" in h
+    )
     body = json.dumps({"username": user.username, "password": user.password})
-    conn.request("POST", "/api/auth/login", body=body, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", "Cookie": csrf, "X-CSRFToken": csrf.split("=", 1)[1]}
+    conn.request("POST", "/api/auth/login", body=body, headers=headers)
     response = conn.getresponse()
     response.read()
     assert response.status == 200
