@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "channels",
     "collab",
     "documents",
+    "chat",
 ]
 
 MIDDLEWARE = [

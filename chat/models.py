@@ -1,0 +1,77 @@
+"""Chat rooms and their server-sequenced message log.
+
+Every change to a room's log (a new message, an edit, a deletion) takes the
+next number of the room's gap-free sequence, assigned under a lock on the room
+row in the transaction that stores it. A message keeps the number it was
+created with (`seq`) and the number of its latest change (`version_seq`), so a
+client that has everything up to N resumes with the rows whose `version_seq`
+is above N, in that order, each exactly once.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class RoomKind(models.TextChoices):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    DIRECT = "direct"
+
+
+class MemberRole(models.TextChoices):
+    OWNER = "owner"
+    MEMBER = "member"
+
+
+class ChatRoom(models.Model):
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=RoomKind.choices, default=RoomKind.PUBLIC)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    last_seq = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChatMember(models.Model):
+    room = models.ForeignKey(ChatRoom, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_memberships"
+    )
+    role = models.CharField(max_length=10, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    last_read_seq = models.BigIntegerField(default=0)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="unique_chat_member")]
+
+
+class ChatMessage(models.Model):
+    room = models.ForeignKey(ChatRoom, on_delete=models.CASCADE, related_name="messages")
+    seq = models.BigIntegerField()
+    version_seq = models.BigIntegerField()
+    client_id = models.CharField(max_length=64)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField()
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="unique_chat_message_seq"),
+            models.UniqueConstraint(fields=["room", "version_seq"], name="unique_chat_message_version"),
+            # A retry of the same client id can never store a second message.
+            models.UniqueConstraint(fields=["room", "author", "client_id"], name="unique_chat_client_id"),
+        ]

@@ -1,0 +1,106 @@
+"""Writes to chat rooms: every change takes the room's next sequence number under a row lock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat.models import ChatMember, ChatMessage, ChatRoom, MemberRole, RoomKind
+
+MAX_BODY_CHARS = 10_000
+MAX_CLIENT_ID_CHARS = 64
+
+
+class ChatError(ValueError):
+    """A request that breaks a rule; `code` is the machine-readable reason."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@transaction.atomic
+def create_room(owner: Any, name: str, kind: str = RoomKind.PUBLIC) -> ChatRoom:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ChatError("invalid_name", "room name must be 1 to 200 characters")
+    if kind not in RoomKind.values:
+        raise ChatError("invalid_kind", "kind must be public, private or direct")
+    room = ChatRoom.objects.create(name=name, kind=kind, created_by=owner)
+    ChatMember.objects.create(room=room, user=owner, role=MemberRole.OWNER)
+    return room
+
+
+def _next_seq(room_id: int) -> int:
+    """Lock the room row and take its next sequence number (call inside a transaction)."""
+    room = ChatRoom.objects.select_for_update().only("last_seq").get(pk=room_id)
+    room.last_seq += 1
+    ChatRoom.objects.filter(pk=room_id).update(last_seq=room.last_seq)
+    return room.last_seq
+
+
+def _clean_body(body: str) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise ChatError("empty_body", "a message needs a body")
+    if len(body) > MAX_BODY_CHARS:
+        raise ChatError("too_long", f"a message is at most {MAX_BODY_CHARS} characters")
+    return body
+
+
+def post_message(
+    room: ChatRoom, author: Any, client_id: str, body: str, parent_id: int | None = None
+) -> tuple[ChatMessage, bool]:
+    """Store a message once per (room, author, client id); returns (message, created)."""
+    if not client_id or len(client_id) > MAX_CLIENT_ID_CHARS:
+        raise ChatError("invalid_client_id", f"client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters")
+    body = _clean_body(body)
+    with transaction.atomic():
+        seq = _next_seq(room.pk)  # locks the room: a retry of the same client id waits here
+        existing = ChatMessage.objects.filter(room=room, author=author, client_id=client_id).first()
+        if existing is not None:
+            transaction.set_rollback(True)  # hand the number back: the sequence stays gap-free
+            return existing, False
+        if parent_id is not None and not ChatMessage.objects.filter(room=room, pk=parent_id).exists():
+            raise ChatError("unknown_parent", "the message replied to is not in this room")
+        message = ChatMessage.objects.create(
+            room=room,
+            seq=seq,
+            version_seq=seq,
+            client_id=client_id,
+            author=author,
+            body=body,
+            parent_id=parent_id,
+        )
+        return message, True
+
+
+def edit_message(message: ChatMessage, editor: Any, body: str) -> ChatMessage:
+    if message.author_id != editor.pk:
+        raise ChatError("forbidden", "only the author can edit a message")
+    body = _clean_body(body)
+    with transaction.atomic():
+        if message.deleted_at is not None:
+            raise ChatError("deleted", "a deleted message cannot be edited")
+        message.version_seq = _next_seq(message.room_id)
+        message.body = body
+        message.edited_at = timezone.now()
+        message.save(update_fields=["version_seq", "body", "edited_at"])
+    return message
+
+
+def delete_message(message: ChatMessage, actor: Any) -> ChatMessage:
+    is_owner = ChatMember.objects.filter(
+        room_id=message.room_id, user_id=actor.pk, role=MemberRole.OWNER
+    ).exists()
+    if message.author_id != actor.pk and not is_owner:
+        raise ChatError("forbidden", "only the author or a room owner can delete a message")
+    with transaction.atomic():
+        if message.deleted_at is not None:
+            return message
+        message.version_seq = _next_seq(message.room_id)
+        message.body = ""
+        message.deleted_at = timezone.now()
+        message.save(update_fields=["version_seq", "body", "deleted_at"])
+    return message
