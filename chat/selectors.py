@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
 
-from chat.models import ChatMessage
+from django.db.models import Count, F, Q, QuerySet
+
+from chat.models import ChatMember, ChatMessage, ChatRoom, RoomKind
 
 MAX_PAGE = 200
 
@@ -39,3 +41,24 @@ def history_after(room_id: int, after_seq: int, limit: int = 50) -> list[ChatMes
     limit = max(1, min(limit, MAX_PAGE))
     rows = ChatMessage.objects.filter(room_id=room_id, seq__gt=after_seq).select_related("author")
     return list(rows.order_by("seq")[:limit])
+
+
+def can_read(room: ChatRoom, user: Any) -> bool:
+    if room.kind == RoomKind.PUBLIC:
+        return bool(user.is_authenticated)
+    return ChatMember.objects.filter(room=room, user_id=user.pk).exists()
+
+
+def rooms_with_unread(user: Any) -> QuerySet[ChatMember]:
+    """The user's rooms with `unread`: others' live messages after the read marker."""
+    unread = Count(
+        "room__messages",
+        filter=Q(room__messages__seq__gt=F("last_read_seq"), room__messages__deleted_at__isnull=True)
+        & ~Q(room__messages__author_id=user.pk),
+    )
+    return (
+        ChatMember.objects.filter(user_id=user.pk, room__archived_at__isnull=True)
+        .select_related("room")
+        .annotate(unread=unread)
+        .order_by("-room__last_seq")
+    )

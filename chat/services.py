@@ -104,3 +104,19 @@ def delete_message(message: ChatMessage, actor: Any) -> ChatMessage:
         message.deleted_at = timezone.now()
         message.save(update_fields=["version_seq", "body", "deleted_at"])
     return message
+
+
+def add_member(room: ChatRoom, actor: Any, new_member: Any) -> ChatMember:
+    """Invite someone: owners of private rooms, any member of a public room."""
+    role = ChatMember.objects.filter(room=room, user_id=actor.pk).values_list("role", flat=True).first()
+    if role is None or (room.kind != RoomKind.PUBLIC and role != MemberRole.OWNER):
+        raise ChatError("forbidden", "you cannot add members to this room")
+    member, _ = ChatMember.objects.get_or_create(room=room, user=new_member)
+    return member
+
+
+def join_room(room: ChatRoom, user: Any) -> ChatMember:
+    if room.kind != RoomKind.PUBLIC:
+        raise ChatError("forbidden", "private rooms are joined by invitation")
+    member, _ = ChatMember.objects.get_or_create(room=room, user=user)
+    return member

@@ -39,11 +39,13 @@ def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def register_routers() -> None:
+    from chat.api import router as chat_router
     from collab.api_auth import router as auth_router
     from documents.api import router as documents_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/documents", documents_router)
+    api.add_router("/chat", chat_router)
 
 
 register_routers()
