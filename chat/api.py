@@ -11,7 +11,8 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from chat import selectors, services
-from chat.models import ChatMessage, ChatRoom, RoomKind
+from chat.models import ChatRoom, RoomKind
+from chat.payloads import message_payload
 
 router = Router(tags=["chat"])
 
@@ -26,6 +27,7 @@ class RoomOut(Schema):
     name: str
     kind: str
     last_seq: int
+    last_version: int
     unread: int = 0
 
 
@@ -36,6 +38,7 @@ class MemberIn(Schema):
 class MessageOut(Schema):
     id: int
     seq: int
+    created_version: int
     version_seq: int
     client_id: str
     author: str | None
@@ -57,23 +60,15 @@ class PageQuery(Schema):
     limit: int = 50
 
 
-def message_out(message: ChatMessage) -> dict[str, Any]:
-    return {
-        "id": message.pk,
-        "seq": message.seq,
-        "version_seq": message.version_seq,
-        "client_id": message.client_id,
-        "author": message.author.get_username() if message.author else None,
-        "body": message.body,
-        "parent_id": message.parent_id,
-        "created_at": message.created_at,
-        "edited_at": message.edited_at,
-        "deleted": message.deleted_at is not None,
-    }
-
-
 def _room_out(room: ChatRoom, unread: int = 0) -> dict[str, Any]:
-    return {"id": room.pk, "name": room.name, "kind": room.kind, "last_seq": room.last_seq, "unread": unread}
+    return {
+        "id": room.pk,
+        "name": room.name,
+        "kind": room.kind,
+        "last_seq": room.last_seq,
+        "last_version": room.last_version,
+        "unread": unread,
+    }
 
 
 def _readable_room(request: HttpRequest, room_id: int) -> ChatRoom:
@@ -138,4 +133,4 @@ def messages(request: HttpRequest, room_id: int, page: Query[PageQuery]) -> dict
         rows = selectors.history_before(room.pk, page.before, limit + 1)
         has_more = len(rows) > limit
         rows = rows[-limit:]
-    return {"messages": [message_out(m) for m in rows], "has_more": has_more}
+    return {"messages": [message_payload(m) for m in rows], "has_more": has_more}

@@ -1,11 +1,12 @@
 """Chat rooms and their server-sequenced message log.
 
-Every change to a room's log (a new message, an edit, a deletion) takes the
-next number of the room's gap-free sequence, assigned under a lock on the room
-row in the transaction that stores it. A message keeps the number it was
-created with (`seq`) and the number of its latest change (`version_seq`), so a
-client that has everything up to N resumes with the rows whose `version_seq`
-is above N, in that order, each exactly once.
+Two gap-free, strictly increasing numbers per room, both taken under a lock on
+the room row in the transaction that stores the change: `seq` numbers the
+messages (1, 2, 3 ... with no holes), `version` numbers every change to the log
+(a new message, an edit, a deletion). A message keeps its `seq`, the version it
+was created at (`created_version`) and the version of its latest change
+(`version_seq`), so a client that has every change up to version N resumes with
+the rows whose `version_seq` is above N, in that order, each exactly once.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ChatRoom(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.BigIntegerField(default=0)
+    last_version = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return self.name
@@ -55,6 +57,7 @@ class ChatMember(models.Model):
 class ChatMessage(models.Model):
     room = models.ForeignKey(ChatRoom, on_delete=models.CASCADE, related_name="messages")
     seq = models.BigIntegerField()
+    created_version = models.BigIntegerField()
     version_seq = models.BigIntegerField()
     client_id = models.CharField(max_length=64)
     author = models.ForeignKey(

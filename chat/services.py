@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat.models import ChatMember, ChatMessage, ChatRoom, MemberRole, RoomKind
+from chat.payloads import message_payload, room_group
+from collab.events import send_event_on_commit
 
 MAX_BODY_CHARS = 10_000
 MAX_CLIENT_ID_CHARS = 64
@@ -33,12 +35,21 @@ def create_room(owner: Any, name: str, kind: str = RoomKind.PUBLIC) -> ChatRoom:
     return room
 
 
-def _next_seq(room_id: int) -> int:
-    """Lock the room row and take its next sequence number (call inside a transaction)."""
-    room = ChatRoom.objects.select_for_update().only("last_seq").get(pk=room_id)
-    room.last_seq += 1
-    ChatRoom.objects.filter(pk=room_id).update(last_seq=room.last_seq)
-    return room.last_seq
+def _announce(message: ChatMessage) -> None:
+    """Tell the room's sockets after commit; they order (and fill gaps) by version_seq."""
+    send_event_on_commit(
+        room_group(message.room_id), {"type": "chat.change", "message": message_payload(message)}
+    )
+
+
+def _next_numbers(room_id: int, new_message: bool) -> tuple[int, int]:
+    """Lock the room row; take the next version (and message number for a new message)."""
+    room = ChatRoom.objects.select_for_update().only("last_seq", "last_version").get(pk=room_id)
+    room.last_version += 1
+    if new_message:
+        room.last_seq += 1
+    ChatRoom.objects.filter(pk=room_id).update(last_seq=room.last_seq, last_version=room.last_version)
+    return room.last_seq, room.last_version
 
 
 def _clean_body(body: str) -> str:
@@ -57,7 +68,7 @@ def post_message(
         raise ChatError("invalid_client_id", f"client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters")
     body = _clean_body(body)
     with transaction.atomic():
-        seq = _next_seq(room.pk)  # locks the room: a retry of the same client id waits here
+        seq, version = _next_numbers(room.pk, new_message=True)  # a retry of the same id waits here
         existing = ChatMessage.objects.filter(room=room, author=author, client_id=client_id).first()
         if existing is not None:
             transaction.set_rollback(True)  # hand the number back: the sequence stays gap-free
@@ -67,12 +78,14 @@ def post_message(
         message = ChatMessage.objects.create(
             room=room,
             seq=seq,
-            version_seq=seq,
+            created_version=version,
+            version_seq=version,
             client_id=client_id,
             author=author,
             body=body,
             parent_id=parent_id,
         )
+        _announce(message)
         return message, True
 
 
@@ -83,10 +96,11 @@ def edit_message(message: ChatMessage, editor: Any, body: str) -> ChatMessage:
     with transaction.atomic():
         if message.deleted_at is not None:
             raise ChatError("deleted", "a deleted message cannot be edited")
-        message.version_seq = _next_seq(message.room_id)
+        _, message.version_seq = _next_numbers(message.room_id, new_message=False)
         message.body = body
         message.edited_at = timezone.now()
         message.save(update_fields=["version_seq", "body", "edited_at"])
+        _announce(message)
     return message
 
 
@@ -99,10 +113,11 @@ def delete_message(message: ChatMessage, actor: Any) -> ChatMessage:
     with transaction.atomic():
         if message.deleted_at is not None:
             return message
-        message.version_seq = _next_seq(message.room_id)
+        _, message.version_seq = _next_numbers(message.room_id, new_message=False)
         message.body = ""
         message.deleted_at = timezone.now()
         message.save(update_fields=["version_seq", "body", "deleted_at"])
+        _announce(message)
     return message
 
 

@@ -45,6 +45,8 @@ def test_edits_and_deletions_take_numbers_and_resume_returns_each_change_once() 
     services.delete_message(message_four, alice)  # the room owner may delete
     changes = selectors.changes_after(room.pk, seen_up_to)
     assert [(m.seq, m.version_seq) for m in changes] == [(5, 5), (2, 6), (4, 7)]
+    room.refresh_from_db()
+    assert (room.last_seq, room.last_version) == (5, 7)  # message numbers stay gap-free
     assert changes[1].body == "message 2, edited" and changes[1].edited_at is not None
     assert changes[2].deleted_at is not None and changes[2].body == ""
     assert selectors.changes_after(room.pk, 7) == []
@@ -72,7 +74,7 @@ def test_bad_messages_are_refused_with_a_reason(client_id: str, body: str, code:
         services.post_message(room, alice, client_id, body)
     assert refused.value.code == code
     room.refresh_from_db()
-    assert room.last_seq == 0
+    assert (room.last_seq, room.last_version) == (0, 0)
 
 
 def test_history_pages_in_both_directions() -> None:

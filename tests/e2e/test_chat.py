@@ -1,0 +1,163 @@
+"""Chat over real daphne workers sharing Redis: order, acknowledgements, retries, resume."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import websockets
+
+from tests.e2e.servers import User, Worker, make_user
+
+StartWorker = Callable[..., Worker]
+
+
+def make_room(worker: Worker, owner: User, *members: User, private: bool = True) -> int:
+    status, body = worker.request(
+        "POST", "/api/chat/rooms", {"name": "team", "private": private}, owner.token
+    )
+    assert status == 201, body
+    for member in members:
+        status, _ = worker.request(
+            "POST", f"/api/chat/rooms/{body['id']}/members", {"username": member.username}, owner.token
+        )
+        assert status == 201
+    room_id: int = body["id"]
+    return room_id
+
+
+class ChatClient:
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+        self.frames: list[dict[str, Any]] = []
+
+    @classmethod
+    async def open(cls, worker: Worker, room_id: int, user: User, after: int | None = None) -> ChatClient:
+        query = f"?token={user.token}" + (f"&after={after}" if after is not None else "")
+        socket = await websockets.connect(f"ws://127.0.0.1:{worker.port}/ws/chat/{room_id}{query}")
+        return cls(socket)
+
+    async def send(self, **frame: Any) -> None:
+        await self.socket.send(json.dumps(frame))
+
+    async def next(self, kind: str, within: float = 10.0) -> dict[str, Any]:
+        async with asyncio.timeout(within):
+            while True:
+                frame = json.loads(await self.socket.recv())
+                self.frames.append(frame)
+                if frame["type"] == kind:
+                    return frame
+
+    async def post(self, body: str, client_id: str | None = None) -> dict[str, Any]:
+        client_id = client_id or uuid.uuid4().hex
+        await self.send(type="message.send", client_id=client_id, body=body)
+        return await self.next("message.ack")
+
+    async def collect_new(self, count: int) -> list[dict[str, Any]]:
+        got = [f for f in self.frames if f["type"] == "message.new"]
+        while len(got) < count:
+            got.append(await self.next("message.new"))
+        return got
+
+
+def test_two_workers_chat_in_one_order_and_retries_store_once(start_worker: StartWorker) -> None:
+    first, second = start_worker(), start_worker()
+    alice, bob = make_user(first, "chatalice"), make_user(first, "chatbob")
+    room_id = make_room(first, alice, bob)
+
+    async def scenario() -> None:
+        a = await ChatClient.open(first, room_id, alice)
+        b = await ChatClient.open(second, room_id, bob)
+        for index in range(10):
+            await (a if index % 2 else b).post(f"message {index}")
+        seen_a = [m["message"]["seq"] for m in await a.collect_new(10)]
+        seen_b = [m["message"]["seq"] for m in await b.collect_new(10)]
+        assert seen_a == seen_b == list(range(1, 11))
+        acks = [await a.post("once", client_id="retry-1") for _ in range(3)]
+        assert len({ack["seq"] for ack in acks}) == 1
+        await a.socket.close()
+        again = await ChatClient.open(second, room_id, alice)
+        ack = await again.post("once", client_id="retry-1")  # a retry after a reconnect
+        assert ack["seq"] == acks[0]["seq"]
+        await again.socket.close()
+        await b.socket.close()
+
+    asyncio.run(scenario())
+    status, page = first.request(
+        "GET", f"/api/chat/rooms/{room_id}/messages?after=0&limit=50", None, alice.token
+    )
+    assert status == 200
+    assert [m["seq"] for m in page["messages"]] == list(range(1, 12))
+
+
+def test_resume_after_500_messages_with_edits_and_deletions(start_worker: StartWorker) -> None:
+    first, second = start_worker(), start_worker()
+    alice, bob = make_user(first, "resalice"), make_user(first, "resbob")
+    room_id = make_room(first, alice, bob)
+
+    async def scenario() -> None:
+        b = await ChatClient.open(second, room_id, bob)
+        await b.post("before I leave")
+        last = (await b.collect_new(1))[0]["message"]["version_seq"]
+        await b.socket.close()
+        a = await ChatClient.open(first, room_id, alice)
+        ids = [(await a.post(f"while away {index}"))["id"] for index in range(500)]
+        for message_id in ids[:3]:
+            await a.send(type="message.edit", id=message_id, body="edited")
+        for message_id in ids[3:5]:
+            await a.send(type="message.delete", id=message_id)
+        await a.post("last one")
+        await a.socket.close()
+        # bob comes back with the last version he had: each change since, once, in order
+        back = await ChatClient.open(second, room_id, bob, after=last)
+        state: dict[int, dict[str, Any]] = {}
+        versions: list[int] = []
+        while True:
+            frame = json.loads(await back.socket.recv())
+            if frame["type"].startswith("message."):
+                versions.append(frame["message"]["version_seq"])
+                state[frame["message"]["seq"]] = frame["message"]
+            elif frame["type"] == "resume.partial":
+                await back.send(type="resume", after=frame["after"])
+            elif frame["type"] == "resume.done":
+                break
+        await back.socket.close()
+        assert versions == sorted(versions) and len(versions) == len(set(versions))
+        assert sorted(state) == list(range(2, 503))  # everything after the one bob had
+        assert [state[s]["body"] for s in (2, 3, 4)] == ["edited"] * 3
+        assert state[5]["deleted"] and state[6]["deleted"] and state[5]["body"] == ""
+        assert state[502]["body"] == "last one"
+
+    asyncio.run(scenario())
+
+
+def test_bad_frames_get_error_frames_and_outsiders_are_refused(start_worker: StartWorker) -> None:
+    worker = start_worker()
+    alice, bob, eve = make_user(worker, "badalice"), make_user(worker, "badbob"), make_user(worker, "badeve")
+    room_id = make_room(worker, alice, bob)
+
+    async def scenario() -> None:
+        a = await ChatClient.open(worker, room_id, alice)
+        for raw in ("not json", "[1,2]", json.dumps({"type": "nope"}), json.dumps({"type": "message.send"})):
+            await a.socket.send(raw)
+            error = await a.next("error")
+            assert error["code"] in {"bad_frame", "unknown_type", "invalid"}
+        await a.send(type="message.send", client_id="x", body="y" * 10_001)
+        assert (await a.next("error"))["code"] == "too_long"
+        await a.send(type="message.edit", id=999999, body="z")
+        assert (await a.next("error"))["code"] == "not_found"
+        assert (await a.post("still works"))["seq"] == 1
+        await a.socket.close()
+        outsider = await ChatClient.open(worker, room_id, eve)
+        try:
+            await outsider.socket.recv()
+            raise AssertionError("a non-member read a private room")
+        except websockets.ConnectionClosed as closed:
+            assert closed.rcvd is not None and closed.rcvd.code == 4403
+
+    asyncio.run(scenario())
+    status, _ = worker.request("GET", f"/api/chat/rooms/{room_id}/messages", None, eve.token)
+    assert status == 403
