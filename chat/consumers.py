@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -21,6 +20,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from chat import selectors, services
 from chat.models import ChatMember, ChatMessage, ChatRoom
 from chat.payloads import change_event, message_payload, room_group
+from collab.ws_auth import query_param
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +65,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return room, selectors.can_read(room, user), member
 
     def _query_int(self, name: str) -> int | None:
-        values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
+        value = query_param(self.scope, name)
         try:
-            return max(0, int(values[0])) if values else None
+            return max(0, int(value)) if value is not None else None
         except ValueError:
             return None
 

@@ -28,11 +28,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def token_from_scope(scope: Scope) -> str | None:
+def query_param(scope: Scope, name: str) -> str | None:
+    """The first value of a query-string parameter of the socket's URL."""
     raw_query: bytes = scope.get("query_string", b"")
-    query = parse_qs(raw_query.decode("latin-1"))
-    if query.get("token"):
-        return query["token"][0]
+    values = parse_qs(raw_query.decode("latin-1")).get(name)
+    return values[0] if values else None
+
+
+def token_from_scope(scope: Scope) -> str | None:
+    token = query_param(scope, "token")
+    if token:
+        return token
     authorization = _header(scope, b"authorization")
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip()

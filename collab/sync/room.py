@@ -20,7 +20,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -103,20 +103,31 @@ def _is_fatal(exc: BaseException) -> bool:
     return isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError, GeneratorExit))
 
 
+@contextlib.contextmanager
+def undecodable_is_protocol_error(what: str) -> Iterator[None]:
+    """pycrdt raises ValueError, or a pyo3 panic (a BaseException), on bad input: both mean 4400.
+
+    Cancellation and interpreter exits still pass through.
+    """
+    try:
+        yield
+    except ProtocolError:
+        raise
+    except BaseException as exc:
+        if _is_fatal(exc):
+            raise
+        raise ProtocolError(f"undecodable {what}: {exc}") from exc
+
+
 def apply_untrusted_update(doc: Doc[Any], update: bytes) -> None:
     """Apply an update from the network; ProtocolError when it cannot be decoded.
 
     The update is parsed before it touches the document, so a malformed one
-    leaves the document exactly as it was. pyo3 panics derive from
-    BaseException, hence the broad catch that still lets cancellation through.
+    leaves the document exactly as it was.
     """
-    try:
+    with undecodable_is_protocol_error("update"):
         get_state(update)
         doc.apply_update(update)
-    except BaseException as exc:
-        if _is_fatal(exc):
-            raise
-        raise ProtocolError(f"undecodable update: {exc}") from exc
 
 
 class Room:
@@ -255,15 +266,9 @@ class Room:
         # Auth messages from clients carry nothing the server acts on.
 
     async def _answer_step1(self, peer: Peer, state_vector: bytes) -> None:
-        try:
+        with undecodable_is_protocol_error("state vector"):
             decode_state_vector(state_vector)
             missing = self.doc.get_update(state_vector)
-        except ProtocolError:
-            raise
-        except BaseException as exc:
-            if _is_fatal(exc):
-                raise
-            raise ProtocolError("undecodable state vector") from exc
         await peer.send_bytes(encode_sync_step2(missing))
 
     async def _accept_client_update(self, peer: Peer, update: bytes, frame: bytes | None) -> None:
