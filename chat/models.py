@@ -34,6 +34,8 @@ class ChatRoom(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Direct messages: the sorted member ids ("3,7,12"), so one set of people has one room.
+    direct_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     last_seq = models.BigIntegerField(default=0)
     last_version = models.BigIntegerField(default=0)
 
@@ -54,6 +56,13 @@ class ChatMember(models.Model):
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="unique_chat_member")]
 
 
+class ChangeKind(models.TextChoices):
+    CREATED = "created"
+    EDITED = "edited"
+    DELETED = "deleted"
+    REACTED = "reacted"
+
+
 class ChatMessage(models.Model):
     room = models.ForeignKey(ChatRoom, on_delete=models.CASCADE, related_name="messages")
     seq = models.BigIntegerField()
@@ -70,6 +79,9 @@ class ChatMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # What the change numbered `version_seq` was, so a resuming client gets the right frame type.
+    last_change = models.CharField(max_length=10, choices=ChangeKind.choices, default=ChangeKind.CREATED)
+    reply_count = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -77,4 +89,16 @@ class ChatMessage(models.Model):
             models.UniqueConstraint(fields=["room", "version_seq"], name="unique_chat_message_version"),
             # A retry of the same client id can never store a second message.
             models.UniqueConstraint(fields=["room", "author", "client_id"], name="unique_chat_client_id"),
+        ]
+
+
+class ChatReaction(models.Model):
+    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="unique_chat_reaction")
         ]
