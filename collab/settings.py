@@ -211,6 +211,16 @@ COLLAB_COMPACT_THRESHOLD = env_int("COLLAB_COMPACT_THRESHOLD", 200)
 COLLAB_ANTIENTROPY_SECONDS = env_float("COLLAB_ANTIENTROPY_SECONDS", 5.0)
 COLLAB_AWARENESS_TIMEOUT_SECONDS = env_float("COLLAB_AWARENESS_TIMEOUT_SECONDS", 30.0)
 
+# Chat: messages a user may post per room per window ("COUNT/SECONDS").
+COLLAB_CHAT_RATE = env_str("COLLAB_CHAT_RATE", "30/10")
+COLLAB_CHAT_TYPING_SECONDS = env_float("COLLAB_CHAT_TYPING_SECONDS", 6.0)
+
+# Presence (presence/): a connection not renewed within the TTL is gone (a crashed
+# worker's users go offline then); a user idle for AWAY_AFTER is "away".
+COLLAB_PRESENCE_HEARTBEAT_SECONDS = env_float("COLLAB_PRESENCE_HEARTBEAT_SECONDS", 10.0)
+COLLAB_PRESENCE_TTL_SECONDS = env_float("COLLAB_PRESENCE_TTL_SECONDS", 30.0)
+COLLAB_PRESENCE_AWAY_SECONDS = env_float("COLLAB_PRESENCE_AWAY_SECONDS", 300.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
