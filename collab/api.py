@@ -40,12 +40,17 @@ def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def register_routers() -> None:
     from chat.api import router as chat_router
+    from chat.search_api import router as search_router
     from collab.api_auth import router as auth_router
     from documents.api import router as documents_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/documents", documents_router)
     api.add_router("/chat", chat_router)
+    api.add_router("/chat", search_router)
+    from presence.api import router as presence_router
+
+    api.add_router("/presence", presence_router)
 
 
 register_routers()

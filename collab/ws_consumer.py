@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -19,6 +17,9 @@ from collab import metrics
 from collab.protocol import ProtocolError
 from collab.sync.registry import get_registry
 from collab.sync.room import Room, RoomStore
+from collab.ws_dispatch import DirectDispatchMixin
+from presence.hub import get_hub
+from presence.store import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class RefusedError(Exception):
         self.reason = reason
 
 
-class CrdtRoomConsumer(AsyncWebsocketConsumer):
+class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     # No per-connection channel: the room, not the socket, is the group member.
     channel_layer_alias = "__no_layer_per_connection__"
     metrics_kind = "crdt"
@@ -50,6 +51,7 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
     room: Room | None = None
     can_write = False
     closed = False
+    presence: Connection | None = None
 
     # -- hooks for subclasses ------------------------------------------
 
@@ -60,6 +62,10 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
     async def current_role_can_write(self) -> bool:
         """Whether the user may write now; raises RefusedError if they lost access."""
         raise NotImplementedError
+
+    def presence_object(self) -> str | None:
+        """The presence object this socket is "in" (None: the user is only online)."""
+        return None
 
     # -- Peer protocol ---------------------------------------------------
 
@@ -85,19 +91,6 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
             await self.refuse(refused.code, refused.reason)
 
     # -- websocket lifecycle ---------------------------------------------
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels' dispatch minus its per-message `close_old_connections`.
-
-        That call runs in the one thread shared by all database work, so every
-        frame of every socket would queue behind a log write or a compaction
-        (fan-out spikes of hundreds of ms). The frame path never uses the ORM;
-        database_sync_to_async still manages connections around real queries.
-        """
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         from collab.accounts import identity_of
@@ -131,6 +124,8 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
             await self.room.join(self)
             # An access change handled while the room was loading did not reach us yet.
             await self.refresh_access()
+            self.presence = Connection(self.peer_id, user.pk, user.get_username(), self.presence_object())
+            await get_hub().join(self.presence)
         except Exception:
             logger.exception("joining %s failed", self.room.key)
             await self.refuse(CLOSE_INTERNAL, "internal error")
@@ -144,6 +139,8 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
         if len(bytes_data) > settings.COLLAB_MAX_FRAME_BYTES:
             await self.refuse(CLOSE_TOO_BIG, "frame too large")
             return
+        if bytes_data[:1] == b"\x00" and bytes_data[1:2] in (b"\x01", b"\x02"):
+            await get_hub().activity(self.user_id)  # an edit; awareness renewals are not activity
         try:
             await self.room.receive_frame(self, bytes_data)
         except ProtocolError as error:
@@ -160,6 +157,8 @@ class CrdtRoomConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if self.presence is not None:
+            await get_hub().leave(self.presence)
         room, self.room = self.room, None
         if room is None:
             return

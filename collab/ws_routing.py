@@ -2,6 +2,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import re_path
 
 from chat.consumers import ChatConsumer
+from chat.inbox import InboxConsumer
 from documents.consumers import DocumentConsumer
 
 
@@ -17,6 +18,7 @@ class UnknownPathConsumer(AsyncWebsocketConsumer):
 
 websocket_urlpatterns = [
     re_path(r"^ws/docs/(?P<document_id>[^/?]+)/?$", DocumentConsumer.as_asgi()),
+    re_path(r"^ws/chat/?$", InboxConsumer.as_asgi()),
     re_path(r"^ws/chat/(?P<room_id>[^/?]+)/?$", ChatConsumer.as_asgi()),
     re_path(r"", UnknownPathConsumer.as_asgi()),
 ]

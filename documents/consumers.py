@@ -10,6 +10,7 @@ from documents import selectors
 from documents.models import WRITE_ROLES
 from documents.services import room_group
 from documents.store import document_store, room_key
+from presence.objects import document_object
 
 
 class DocumentConsumer(CrdtRoomConsumer):
@@ -29,6 +30,9 @@ class DocumentConsumer(CrdtRoomConsumer):
         if role is None:
             raise RefusedError(CLOSE_FORBIDDEN, "no access to this document")
         return role in WRITE_ROLES
+
+    def presence_object(self) -> str | None:
+        return document_object(self.document_id)
 
     def _role_and_existence(self) -> tuple[str | None, bool]:
         role = selectors.role_of(self.scope["user"], self.document_id)

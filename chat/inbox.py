@@ -1,0 +1,136 @@
+"""`ws/chat`: one socket per tab for the room list: activity, read markers, membership changes.
+
+It listens to the groups of every room the user belongs to plus the user's own
+group (read markers from other devices, rooms joined or left), and forwards only
+what a room list needs. The user counts as online while it is open.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from chat.models import ChatMember
+from chat.payloads import room_group, user_group
+from collab.ws_dispatch import DirectDispatchMixin
+from presence.hub import get_hub
+from presence.store import Connection
+
+logger = logging.getLogger(__name__)
+
+
+class InboxConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
+    closed = False
+    presence: Connection | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.rooms: set[int] = set()
+        self.read_seen: dict[int, int] = {}
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self._refuse(4401)
+            return
+        if not self.scope.get("origin_allowed", False):
+            await self._refuse(4403)
+            return
+        self.user_id = int(user.pk)
+        await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
+        await self._follow_rooms()
+        self.presence = Connection(self.channel_name, self.user_id, user.get_username(), None)
+        await get_hub().join(self.presence)
+
+    async def _refuse(self, code: int) -> None:
+        self.closed = True
+        await self.close(code=code)
+
+    async def _follow_rooms(self) -> None:
+        """Listen to exactly the groups of the user's current rooms."""
+        current = set(
+            await database_sync_to_async(list)(
+                ChatMember.objects.filter(user_id=self.user_id).values_list("room_id", flat=True)
+            )
+        )
+        for room_id in current - self.rooms:
+            await self.channel_layer.group_add(room_group(room_id), self.channel_name)
+        for room_id in self.rooms - current:
+            await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
+        self.rooms = current
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        if not hasattr(self, "user_id"):
+            return
+        for room_id in self.rooms:
+            await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
+        await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+        if self.presence is not None:
+            await get_hub().leave(self.presence)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        if not self.closed:
+            await super().send_json(content, close)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if (
+            isinstance(content, dict)
+            and content.get("type") == "presence"
+            and content.get("state") == "active"
+        ):
+            await get_hub().activity(self.user_id)
+        elif isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json(
+                {"type": "error", "code": "unknown_type", "message": "the inbox takes presence and ping"}
+            )
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        import json
+
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    # -- group events -------------------------------------------------------
+
+    async def chat_change(self, event: dict[str, Any]) -> None:
+        message = event["message"]
+        if message["created_version"] != message["version_seq"]:
+            return  # edits, deletions and reactions do not change the room list
+        await self.send_json(
+            {
+                "type": "room.activity",
+                "room_id": event.get("room_id", message.get("room_id")),
+                "seq": message["seq"],
+                "author": message["author"],
+                "parent_id": message["parent_id"],
+            }
+        )
+
+    async def chat_read(self, event: dict[str, Any]) -> None:
+        if event.get("user_id") != self.user_id:
+            return
+        room_id, seq = event["room_id"], event["seq"]
+        if seq <= self.read_seen.get(room_id, -1):
+            return  # it reaches us through the room's group and the user's group
+        self.read_seen[room_id] = seq
+        await self.send_json({"type": "read", "room_id": room_id, "user": event["user"], "seq": seq})
+
+    async def chat_rooms_changed(self, event: dict[str, Any]) -> None:
+        await self._follow_rooms()
+        await self.send_json({"type": "rooms.changed"})
+
+    async def chat_room(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "rooms.changed"})
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        """Typing is shown inside a room only."""
+
+    async def chat_membership(self, event: dict[str, Any]) -> None:
+        """The affected user's inbox hears `chat.rooms_changed` on their own group."""

@@ -1,0 +1,290 @@
+"""One presence hub per worker: renews this worker's connections and tells its sockets who is here.
+
+Sockets register with the hub (`join`/`leave`) and report user activity
+(`activity`). The hub renews every local connection each heartbeat, and keeps
+the last "who is here" it delivered for each object that has local watchers. It
+recomputes an object's list when a socket joins or leaves it anywhere (a
+`presence.changed` event on the object's group reaches every worker watching
+it) and on a periodic sweep, which is what notices connections of a crashed
+worker expiring and users turning away. A socket only hears about a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from presence.store import AWAY, Connection, Person, PresenceStore, people
+
+logger = logging.getLogger(__name__)
+
+Deliver = Callable[[list[Person]], Awaitable[None]]
+
+
+@dataclass
+class PresenceConfig:
+    heartbeat: float = 10.0
+    ttl: float = 30.0
+    away_after: float = 300.0
+    sweep: float = 2.0
+    touch_every: float = 5.0  # write a user's activity to the store at most this often
+
+
+@dataclass
+class _Watcher:
+    connection: Connection
+    deliver: Deliver | None
+
+
+@dataclass
+class _Watched:
+    watchers: dict[str, _Watcher] = field(default_factory=dict)
+    last: list[Person] | None = None
+
+
+def object_group(obj: str) -> str:
+    return f"presence.{obj}"
+
+
+class PresenceHub:
+    def __init__(
+        self, store: PresenceStore, layer: Any, config: PresenceConfig, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.layer = layer
+        self.config = config
+        self.clock = clock
+        self.connections: dict[str, _Watcher] = {}
+        self.objects: dict[str, _Watched] = {}
+        self._touched: dict[int, float] = {}
+        self._away_users: set[int] = set()
+        self._channel = ""
+        self._tasks: list[asyncio.Task[None]] = []
+        self._starting: asyncio.Future[None] | None = None
+
+    # -- sockets ---------------------------------------------------------
+
+    async def join(self, connection: Connection, deliver: Deliver | None = None) -> None:
+        """Register a socket; `deliver` hears "who is here" for its object now and on each change."""
+        watcher = _Watcher(connection, deliver)
+        self.connections[connection.conn_id] = watcher  # before any await: a quick leave finds it
+        if connection.obj is not None:
+            self.objects.setdefault(connection.obj, _Watched()).watchers[connection.conn_id] = watcher
+        await self._start()
+        now = self.clock()
+        self._touched[connection.user_id] = now
+        await self._store_call(self.store.touch(connection.user_id, now))
+        await self._store_call(self.store.renew([connection], now + self.config.ttl))
+        if connection.conn_id not in self.connections:
+            await self._store_call(self.store.drop(connection, self.clock()))  # it left meanwhile
+            return
+        if connection.obj is None:
+            return
+        await self._layer_call("group_add", object_group(connection.obj), self._channel)
+        changed = await self._announce(connection.obj)
+        watched = self.objects.get(connection.obj)
+        if not changed and watched is not None and watched.last is not None:
+            await self._deliver_one(watcher, watched.last)  # nothing new to tell the others
+
+    async def leave(self, connection: Connection) -> None:
+        if self.connections.pop(connection.conn_id, None) is None:
+            return
+        await self._store_call(self.store.drop(connection, self.clock()))
+        if connection.obj is None:
+            return
+        watched = self.objects.get(connection.obj)
+        if watched is not None:
+            watched.watchers.pop(connection.conn_id, None)
+            if not watched.watchers:
+                del self.objects[connection.obj]
+                await self._layer_call("group_discard", object_group(connection.obj), self._channel)
+        await self._announce(connection.obj)
+
+    @staticmethod
+    async def _store_call(call: Awaitable[None]) -> None:
+        try:
+            await call
+        except Exception:
+            # A later heartbeat renews the entry; a stale one expires after the TTL.
+            logger.warning("presence store unavailable", exc_info=True)
+
+    async def activity(self, user_id: int) -> None:
+        """The user did something: keep them online (store writes are throttled)."""
+        now = self.clock()
+        if now - self._touched.get(user_id, 0.0) < self.config.touch_every:
+            return
+        self._touched[user_id] = now
+        await self.store.touch(user_id, now)
+        if user_id in self._away_users:
+            self._away_users.discard(user_id)
+            for obj, watched in list(self.objects.items()):
+                if any(w.connection.user_id == user_id for w in watched.watchers.values()):
+                    await self._announce(obj)
+
+    # -- reading ---------------------------------------------------------
+
+    async def here(self, obj: str) -> list[Person]:
+        users = (await self.store.here([obj], self.clock())).get(obj, {})
+        return await self._with_status(users)
+
+    async def online(self) -> list[Person]:
+        return await self._with_status(await self.store.online(self.clock()))
+
+    async def _with_status(self, users: dict[int, str]) -> list[Person]:
+        active = await self.store.last_active(list(users))
+        return people(users, active, self.clock(), self.config.away_after)
+
+    # -- keeping lists current -------------------------------------------
+
+    async def _announce(self, obj: str) -> bool:
+        """Recompute here, and make the other workers watching `obj` do the same."""
+        await self._layer_call("group_send", object_group(obj), {"type": "presence.changed", "obj": obj})
+        return obj in await self.refresh([obj])
+
+    async def refresh(self, objs: list[str]) -> set[str]:
+        """Re-read who is here for `objs`; deliver and return the ones whose list changed."""
+        objs = [obj for obj in objs if obj in self.objects]
+        changed: set[str] = set()
+        if not objs:
+            return changed
+        now = self.clock()
+        here = await self.store.here(objs, now)
+        user_ids = sorted({uid for users in here.values() for uid in users})
+        active = await self.store.last_active(user_ids)
+        for obj in objs:
+            current = people(here.get(obj, {}), active, now, self.config.away_after)
+            for person in current:
+                if person.status == AWAY:
+                    self._away_users.add(person.user_id)
+            watched = self.objects.get(obj)
+            if watched is None or watched.last == current:
+                continue
+            watched.last = current
+            changed.add(obj)
+            for watcher in list(watched.watchers.values()):
+                await self._deliver_one(watcher, current)
+        return changed
+
+    @staticmethod
+    async def _deliver_one(watcher: _Watcher, current: list[Person]) -> None:
+        if watcher.deliver is None:
+            return
+        try:
+            await watcher.deliver(current)
+        except Exception:
+            logger.warning("presence delivery failed", exc_info=True)
+
+    async def _start(self) -> None:
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start_tasks())
+        await asyncio.shield(self._starting)
+
+    async def _start_tasks(self) -> None:
+        self._channel = await self.layer.new_channel()
+        self._tasks = [
+            asyncio.create_task(self._receive_loop()),
+            asyncio.create_task(self._every(self.config.heartbeat, self._heartbeat)),
+            asyncio.create_task(self._every(self.config.sweep, self._sweep)),
+        ]
+
+    async def _heartbeat(self) -> None:
+        connections = [watcher.connection for watcher in self.connections.values()]
+        await self.store.renew(connections, self.clock() + self.config.ttl)
+
+    async def _sweep(self) -> None:
+        await self.refresh(list(self.objects))
+
+    @staticmethod
+    async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                logger.warning("presence %s failed", job.__name__, exc_info=True)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self._channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("presence receive failed", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            if message.get("type") == "presence.changed" and isinstance(message.get("obj"), str):
+                try:
+                    await self.refresh([message["obj"]])
+                except Exception:
+                    logger.warning("presence refresh failed", exc_info=True)
+
+    async def _layer_call(self, method: str, *args: Any) -> None:
+        try:
+            await getattr(self.layer, method)(*args)
+        except Exception:
+            # Other workers still catch up on their next sweep.
+            logger.warning("presence %s failed", method, exc_info=True)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks = []
+        self._starting = None
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceHub] = weakref.WeakKeyDictionary()
+_memory_store: PresenceStore | None = None
+
+
+def config_from_settings() -> PresenceConfig:
+    from django.conf import settings
+
+    away_after = settings.COLLAB_PRESENCE_AWAY_SECONDS
+    return PresenceConfig(
+        heartbeat=settings.COLLAB_PRESENCE_HEARTBEAT_SECONDS,
+        ttl=settings.COLLAB_PRESENCE_TTL_SECONDS,
+        away_after=away_after,
+        sweep=settings.COLLAB_PRESENCE_SWEEP_SECONDS,
+        touch_every=min(5.0, away_after / 4),
+    )
+
+
+def store_from_settings() -> PresenceStore:
+    """Redis when REDIS_URL is set (shared by all workers), else one in-process store."""
+    global _memory_store
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        import redis.asyncio
+
+        client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        from presence.store import RedisPresenceStore
+
+        return RedisPresenceStore(client, settings.REDIS_PREFIX, settings.COLLAB_PRESENCE_TTL_SECONDS)
+    if _memory_store is None:
+        from presence.store import MemoryPresenceStore
+
+        _memory_store = MemoryPresenceStore()
+    return _memory_store
+
+
+def get_hub() -> PresenceHub:
+    """This event loop's hub (one per worker process in production)."""
+    from channels.layers import get_channel_layer
+
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = PresenceHub(store_from_settings(), get_channel_layer(), config_from_settings())
+        _hubs[loop] = hub
+    return hub
