@@ -4,63 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import websockets
 
-from tests.e2e.servers import User, Worker, make_user
+from tests.e2e.chatclient import ChatClient, make_room
+from tests.e2e.servers import Worker, make_user
 
 StartWorker = Callable[..., Worker]
-
-
-def make_room(worker: Worker, owner: User, *members: User, private: bool = True) -> int:
-    status, body = worker.request(
-        "POST", "/api/chat/rooms", {"name": "team", "private": private}, owner.token
-    )
-    assert status == 201, body
-    for member in members:
-        status, _ = worker.request(
-            "POST", f"/api/chat/rooms/{body['id']}/members", {"username": member.username}, owner.token
-        )
-        assert status == 201
-    room_id: int = body["id"]
-    return room_id
-
-
-class ChatClient:
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-        self.frames: list[dict[str, Any]] = []
-
-    @classmethod
-    async def open(cls, worker: Worker, room_id: int, user: User, after: int | None = None) -> ChatClient:
-        query = f"?token={user.token}" + (f"&after={after}" if after is not None else "")
-        socket = await websockets.connect(f"ws://127.0.0.1:{worker.port}/ws/chat/{room_id}{query}")
-        return cls(socket)
-
-    async def send(self, **frame: Any) -> None:
-        await self.socket.send(json.dumps(frame))
-
-    async def next(self, kind: str, within: float = 10.0) -> dict[str, Any]:
-        async with asyncio.timeout(within):
-            while True:
-                frame = json.loads(await self.socket.recv())
-                self.frames.append(frame)
-                if frame["type"] == kind:
-                    return frame
-
-    async def post(self, body: str, client_id: str | None = None) -> dict[str, Any]:
-        client_id = client_id or uuid.uuid4().hex
-        await self.send(type="message.send", client_id=client_id, body=body)
-        return await self.next("message.ack")
-
-    async def collect_new(self, count: int) -> list[dict[str, Any]]:
-        got = [f for f in self.frames if f["type"] == "message.new"]
-        while len(got) < count:
-            got.append(await self.next("message.new"))
-        return got
 
 
 def test_two_workers_chat_in_one_order_and_retries_store_once(start_worker: StartWorker) -> None:
@@ -112,7 +64,7 @@ def test_resume_after_500_messages_with_edits_and_deletions(start_worker: StartW
         await a.post("last one")
         await a.socket.close()
         # bob comes back with the last version he had: each change since, once, in order
-        back = await ChatClient.open(second, room_id, bob, after=last)
+        back = await ChatClient.open(second, room_id, bob, after_version=last)
         state: dict[int, dict[str, Any]] = {}
         versions: list[int] = []
         while True:
@@ -121,7 +73,7 @@ def test_resume_after_500_messages_with_edits_and_deletions(start_worker: StartW
                 versions.append(frame["message"]["version_seq"])
                 state[frame["message"]["seq"]] = frame["message"]
             elif frame["type"] == "resume.partial":
-                await back.send(type="resume", after=frame["after"])
+                await back.send(type="resume", after_version=frame["after_version"])
             elif frame["type"] == "resume.done":
                 break
         await back.socket.close()
