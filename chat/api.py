@@ -1,9 +1,15 @@
-"""`/api/chat/...`: rooms, members and message history (the live stream is issue 3's websocket)."""
+"""`/api/chat/...`: rooms, members, direct rooms, read markers, reactions and history (docs/chat.md).
+
+Views are thin: access is decided here from the caller's relation to the room
+(404 unknown room, 403 not allowed), every rule lives in `chat.services`, and a
+`ChatError` becomes the HTTP status its code stands for.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
@@ -11,10 +17,23 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from chat import selectors, services
-from chat.models import ChatRoom, RoomKind
+from chat.models import ChatMember, ChatMessage, ChatRoom, RoomKind
 from chat.payloads import message_payload
 
 router = Router(tags=["chat"])
+
+T = TypeVar("T")
+
+# ChatError codes that are not plain invalid input (400).
+ERROR_STATUS = {
+    "forbidden": 403,
+    "not_member": 403,
+    "archived": 403,
+    "not_found": 404,
+    "unknown_parent": 404,
+    "last_owner": 409,
+    "deleted": 409,
+}
 
 
 class RoomIn(Schema):
@@ -22,17 +41,63 @@ class RoomIn(Schema):
     private: bool = False
 
 
+class RoomPatch(Schema):
+    name: str | None = None
+    archived: bool | None = None
+
+
 class RoomOut(Schema):
     id: int
     name: str
     kind: str
+    archived: bool
     last_seq: int
     last_version: int
-    unread: int = 0
+    last_read_seq: int
+    unread: int
+    role: str
+    members: list[str] | None = None  # direct rooms only (left out of the JSON otherwise)
+
+
+class PublicRoomOut(Schema):
+    id: int
+    name: str
+    kind: str
+    last_seq: int
+    joined: bool
 
 
 class MemberIn(Schema):
     username: str
+
+
+class MemberOut(Schema):
+    username: str
+    role: str
+    last_read_seq: int
+
+
+class DirectIn(Schema):
+    usernames: list[str]
+
+
+class ReactionIn(Schema):
+    emoji: str
+
+
+class ReadIn(Schema):
+    seq: int
+
+
+class ReadOut(Schema):
+    last_read_seq: int
+    unread: int
+
+
+class ReactionOut(Schema):
+    emoji: str
+    count: int
+    users: list[str]
 
 
 class MessageOut(Schema):
@@ -44,13 +109,22 @@ class MessageOut(Schema):
     author: str | None
     body: str
     parent_id: int | None
+    reply_count: int
+    reactions: list[ReactionOut]
     created_at: datetime
     edited_at: datetime | None
     deleted: bool
+    change: str
 
 
 class MessagePage(Schema):
     messages: list[MessageOut]
+    has_more: bool
+
+
+class ThreadPage(Schema):
+    parent: MessageOut
+    replies: list[MessageOut]
     has_more: bool
 
 
@@ -60,63 +134,156 @@ class PageQuery(Schema):
     limit: int = 50
 
 
-def _room_out(room: ChatRoom, unread: int = 0) -> dict[str, Any]:
-    return {
+class ThreadQuery(Schema):
+    after: int = 0
+    limit: int = 50
+
+
+def _service(call: Callable[..., T], *args: Any) -> T:
+    try:
+        return call(*args)
+    except services.ChatError as exc:
+        raise HttpError(ERROR_STATUS.get(exc.code, 400), str(exc)) from exc
+
+
+def _room_out(member: ChatMember) -> dict[str, Any]:
+    """A row of `selectors.rooms_with_unread`, as the caller sees the room."""
+    room = member.room
+    out: dict[str, Any] = {
         "id": room.pk,
         "name": room.name,
         "kind": room.kind,
+        "archived": room.archived_at is not None,
         "last_seq": room.last_seq,
         "last_version": room.last_version,
-        "unread": unread,
+        "last_read_seq": member.last_read_seq,
+        "unread": member.unread,  # type: ignore[attr-defined]
+        "role": member.role,
     }
+    if room.kind == RoomKind.DIRECT:
+        out["members"] = [m.user.get_username() for m in room.direct_members]  # type: ignore[attr-defined]
+    return out
 
 
-def _readable_room(request: HttpRequest, room_id: int) -> ChatRoom:
+def _my_room_out(request: HttpRequest, room_id: int) -> dict[str, Any]:
+    member = selectors.room_entry(request.user, room_id)
+    if member is None:  # pragma: no cover - only called right after the caller's membership was checked
+        raise HttpError(403, "you are not a member of this room")
+    return _room_out(member)
+
+
+def _room(room_id: int) -> ChatRoom:
     room = ChatRoom.objects.filter(pk=room_id).first()
     if room is None:
         raise HttpError(404, "unknown room")
+    return room
+
+
+def _readable_room(request: HttpRequest, room_id: int) -> ChatRoom:
+    """The room if the caller may read it: 404 unknown, 403 private to others."""
+    room = _room(room_id)
     if not selectors.can_read(room, request.user):
         raise HttpError(403, "this room is private")
     return room
 
 
-@router.post("/rooms", response={201: RoomOut})
+def _message(room: ChatRoom, message_id: int) -> ChatMessage:
+    message = selectors.message_in_room(room.pk, message_id)
+    if message is None:
+        raise HttpError(404, "no such message in this room")
+    return message
+
+
+def _user(username: str) -> Any:
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise HttpError(404, f"no user named {username!r}")
+    return user
+
+
+# -- rooms -------------------------------------------------------------------
+
+
+@router.post("/rooms", response={201: RoomOut}, exclude_none=True)
 def create_room(request: HttpRequest, payload: RoomIn) -> Status[dict[str, Any]]:
     kind = RoomKind.PRIVATE if payload.private else RoomKind.PUBLIC
-    try:
-        room = services.create_room(request.user, payload.name, kind)
-    except services.ChatError as exc:
-        raise HttpError(400, str(exc)) from exc
-    return Status(201, _room_out(room))
+    room = _service(services.create_room, request.user, payload.name, kind)
+    return Status(201, _my_room_out(request, room.pk))
 
 
-@router.get("/rooms", response=list[RoomOut])
+@router.get("/rooms", response=list[RoomOut], exclude_none=True)
 def list_rooms(request: HttpRequest) -> list[dict[str, Any]]:
-    members = selectors.rooms_with_unread(request.user)
-    return [_room_out(member.room, member.unread) for member in members]  # type: ignore[attr-defined]
+    return [_room_out(member) for member in selectors.rooms_with_unread(request.user)]
 
 
-@router.post("/rooms/{room_id}/members", response={201: MemberIn})
-def add_member(request: HttpRequest, room_id: int, payload: MemberIn) -> Status[dict[str, str]]:
+@router.get("/rooms/public", response=list[PublicRoomOut])
+def public_rooms(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"id": r.pk, "name": r.name, "kind": r.kind, "last_seq": r.last_seq, "joined": r.joined}  # type: ignore[attr-defined]
+        for r in selectors.public_rooms(request.user)
+    ]
+
+
+@router.patch("/rooms/{room_id}", response=RoomOut, exclude_none=True)
+def update_room(request: HttpRequest, room_id: int, payload: RoomPatch) -> dict[str, Any]:
     room = _readable_room(request, room_id)
-    new_member = get_user_model().objects.filter(username=payload.username).first()
-    if new_member is None:
-        raise HttpError(404, f"no user named {payload.username!r}")
-    try:
-        services.add_member(room, request.user, new_member)
-    except services.ChatError as exc:
-        raise HttpError(403, str(exc)) from exc
-    return Status(201, {"username": payload.username})
+    if payload.name is None and payload.archived is None:
+        raise HttpError(400, "give name and/or archived")
+    if payload.name is not None:
+        _service(services.rename_room, room, request.user, payload.name)
+    if payload.archived is not None:
+        _service(services.set_archived, room, request.user, payload.archived)
+    return _my_room_out(request, room.pk)
 
 
 @router.post("/rooms/{room_id}/join", response={204: None})
 def join_room(request: HttpRequest, room_id: int) -> Status[None]:
     room = _readable_room(request, room_id)
-    try:
-        services.join_room(room, request.user)
-    except services.ChatError as exc:
-        raise HttpError(403, str(exc)) from exc
+    _service(services.join_room, room, request.user)
     return Status(204, None)
+
+
+@router.post("/rooms/{room_id}/leave", response={204: None})
+def leave_room(request: HttpRequest, room_id: int) -> Status[None]:
+    room = _readable_room(request, room_id)
+    _service(services.leave_room, room, request.user)
+    return Status(204, None)
+
+
+@router.post("/direct", response={200: RoomOut, 201: RoomOut}, exclude_none=True)
+def open_direct(request: HttpRequest, payload: DirectIn) -> Status[dict[str, Any]]:
+    others = [_user(username) for username in payload.usernames]
+    room, created = _service(services.open_direct, request.user, others)
+    return Status(201 if created else 200, _my_room_out(request, room.pk))
+
+
+# -- members -----------------------------------------------------------------
+
+
+@router.get("/rooms/{room_id}/members", response=list[MemberOut])
+def list_members(request: HttpRequest, room_id: int) -> list[dict[str, Any]]:
+    room = _readable_room(request, room_id)
+    return [
+        {"username": m.user.get_username(), "role": m.role, "last_read_seq": m.last_read_seq}
+        for m in selectors.members(room)
+    ]
+
+
+@router.post("/rooms/{room_id}/members", response={201: MemberIn})
+def add_member(request: HttpRequest, room_id: int, payload: MemberIn) -> Status[dict[str, str]]:
+    room = _readable_room(request, room_id)
+    _service(services.add_member, room, request.user, _user(payload.username))
+    return Status(201, {"username": payload.username})
+
+
+@router.delete("/rooms/{room_id}/members/{username}", response={204: None})
+def remove_member(request: HttpRequest, room_id: int, username: str) -> Status[None]:
+    room = _readable_room(request, room_id)
+    _service(services.remove_member, room, request.user, _user(username))
+    return Status(204, None)
+
+
+# -- messages ----------------------------------------------------------------
 
 
 @router.get("/rooms/{room_id}/messages", response=MessagePage)
@@ -134,3 +301,41 @@ def messages(request: HttpRequest, room_id: int, page: Query[PageQuery]) -> dict
         has_more = len(rows) > limit
         rows = rows[-limit:]
     return {"messages": [message_payload(m) for m in rows], "has_more": has_more}
+
+
+@router.get("/rooms/{room_id}/messages/{message_id}/thread", response=ThreadPage)
+def thread(request: HttpRequest, room_id: int, message_id: int, page: Query[ThreadQuery]) -> dict[str, Any]:
+    room = _readable_room(request, room_id)
+    parent = _message(room, message_id)
+    limit = max(1, min(page.limit, selectors.MAX_PAGE))
+    rows = selectors.thread(room.pk, parent.pk, page.after, limit + 1)
+    return {
+        "parent": message_payload(parent),
+        "replies": [message_payload(m) for m in rows[:limit]],
+        "has_more": len(rows) > limit,
+    }
+
+
+@router.post("/rooms/{room_id}/read", response=ReadOut)
+def mark_read(request: HttpRequest, room_id: int, payload: ReadIn) -> dict[str, int]:
+    room = _readable_room(request, room_id)
+    last_read_seq = _service(services.mark_read, room, request.user, payload.seq)
+    return {"last_read_seq": last_read_seq, "unread": selectors.unread_count(room, request.user)}
+
+
+def _react(request: HttpRequest, room_id: int, message_id: int, emoji: str, add: bool) -> dict[str, Any]:
+    room = _readable_room(request, room_id)
+    message = _service(services.toggle_reaction, _message(room, message_id), request.user, emoji, add)
+    return message_payload(message)
+
+
+@router.post("/rooms/{room_id}/messages/{message_id}/reactions", response=MessageOut)
+def add_reaction(request: HttpRequest, room_id: int, message_id: int, payload: ReactionIn) -> dict[str, Any]:
+    return _react(request, room_id, message_id, payload.emoji, add=True)
+
+
+@router.delete("/rooms/{room_id}/messages/{message_id}/reactions", response=MessageOut)
+def remove_reaction(
+    request: HttpRequest, room_id: int, message_id: int, payload: ReactionIn
+) -> dict[str, Any]:
+    return _react(request, room_id, message_id, payload.emoji, add=False)

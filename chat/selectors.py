@@ -1,64 +1,147 @@
-"""Reads of the chat log: resume after a sequence number, and keyset pages of history."""
+"""Reads of chat rooms and their logs: resume, keyset history, threads, room lists, unread counts.
+
+Every list of messages comes with its authors and reactions (with their users)
+loaded in a fixed number of queries, whatever the page size, so
+`payloads.message_payload` never queries per message.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from chat.models import ChatMember, ChatMessage, ChatRoom, RoomKind
+from chat.models import ChatMember, ChatMessage, ChatReaction, ChatRoom, RoomKind
 
 MAX_PAGE = 200
 
 
+def with_payload_relations(rows: QuerySet[ChatMessage]) -> QuerySet[ChatMessage]:
+    """Authors joined, reactions and their users prefetched: what message_payload reads."""
+    reactions = ChatReaction.objects.select_related("user").order_by("created_at", "pk")
+    return rows.select_related("author").prefetch_related(Prefetch("reactions", queryset=reactions))
+
+
+def _clamp(limit: int) -> int:
+    return max(1, min(limit, MAX_PAGE))
+
+
 def changes_after(room_id: int, after_seq: int, limit: int = MAX_PAGE) -> list[ChatMessage]:
-    """Messages created, edited or deleted after `after_seq`, in log order, at most `limit`.
+    """Messages created or changed after version `after_seq`, in log order, at most `limit`.
 
     A message appears once, in its latest state; a client resumes from the last
     `version_seq` it received, so a reconnecting client gets each change exactly once.
     """
-    limit = max(1, min(limit, MAX_PAGE))
-    rows: QuerySet[ChatMessage] = (
-        ChatMessage.objects.filter(room_id=room_id, version_seq__gt=after_seq)
-        .select_related("author")
-        .order_by("version_seq")
-    )
-    return list(rows[:limit])
+    rows = ChatMessage.objects.filter(room_id=room_id, version_seq__gt=after_seq).order_by("version_seq")
+    return list(with_payload_relations(rows)[: _clamp(limit)])
 
 
 def history_before(room_id: int, before_seq: int | None, limit: int = 50) -> list[ChatMessage]:
     """The page of messages just before `before_seq` (newest page when None), oldest first."""
-    limit = max(1, min(limit, MAX_PAGE))
-    rows = ChatMessage.objects.filter(room_id=room_id).select_related("author")
+    rows = ChatMessage.objects.filter(room_id=room_id)
     if before_seq is not None:
         rows = rows.filter(seq__lt=before_seq)
-    page = list(rows.order_by("-seq")[:limit])
+    page = list(with_payload_relations(rows.order_by("-seq"))[: _clamp(limit)])
     page.reverse()
     return page
 
 
 def history_after(room_id: int, after_seq: int, limit: int = 50) -> list[ChatMessage]:
-    limit = max(1, min(limit, MAX_PAGE))
-    rows = ChatMessage.objects.filter(room_id=room_id, seq__gt=after_seq).select_related("author")
-    return list(rows.order_by("seq")[:limit])
+    rows = ChatMessage.objects.filter(room_id=room_id, seq__gt=after_seq).order_by("seq")
+    return list(with_payload_relations(rows)[: _clamp(limit)])
+
+
+def message_in_room(room_id: int, message_id: int) -> ChatMessage | None:
+    return with_payload_relations(ChatMessage.objects.filter(room_id=room_id, pk=message_id)).first()
+
+
+def thread(room_id: int, parent_id: int, after_seq: int = 0, limit: int = 50) -> list[ChatMessage]:
+    """Replies to `parent_id` after `after_seq`, oldest first, at most `limit`.
+
+    Threads are one level deep, so these are all of the thread's messages but its parent.
+    """
+    rows = ChatMessage.objects.filter(room_id=room_id, parent_id=parent_id, seq__gt=after_seq)
+    return list(with_payload_relations(rows.order_by("seq"))[: _clamp(limit)])
 
 
 def can_read(room: ChatRoom, user: Any) -> bool:
+    """Public rooms are readable by everyone signed in; private and direct rooms by their members."""
+    if not user.is_authenticated:
+        return False
     if room.kind == RoomKind.PUBLIC:
-        return bool(user.is_authenticated)
+        return True
     return ChatMember.objects.filter(room=room, user_id=user.pk).exists()
 
 
+def _unread_expression(user: Any) -> Coalesce:
+    """Others' live messages (top-level and replies) after the member row's read marker.
+
+    A correlated count over the (room, seq) unique index: it reads only the unread
+    rows of each room, however long the room's history is.
+    """
+    unread = (
+        ChatMessage.objects.filter(
+            room_id=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq"), deleted_at__isnull=True
+        )
+        .exclude(author_id=user.pk)
+        .order_by()
+        .values("room_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(unread, output_field=IntegerField()), 0)
+
+
 def rooms_with_unread(user: Any) -> QuerySet[ChatMember]:
-    """The user's rooms with `unread`: others' live messages after the read marker."""
-    unread = Count(
-        "room__messages",
-        filter=Q(room__messages__seq__gt=F("last_read_seq"), room__messages__deleted_at__isnull=True)
-        & ~Q(room__messages__author_id=user.pk),
+    """The user's membership rows, archived rooms too, busiest first, each with `unread`.
+
+    The row carries `role` and `last_read_seq`, `row.room` the room (`archived_at`);
+    for direct rooms `row.room.direct_members` lists the members (users joined),
+    one query for all rooms; other rooms get an empty list.
+    """
+    direct_members = Prefetch(
+        "room__members",
+        queryset=ChatMember.objects.filter(room__kind=RoomKind.DIRECT)
+        .select_related("user")
+        .order_by("user__username"),
+        to_attr="direct_members",
     )
     return (
-        ChatMember.objects.filter(user_id=user.pk, room__archived_at__isnull=True)
+        ChatMember.objects.filter(user_id=user.pk)
         .select_related("room")
-        .annotate(unread=unread)
-        .order_by("-room__last_seq")
+        .prefetch_related(direct_members)
+        .annotate(unread=_unread_expression(user))
+        .order_by("-room__last_seq", "room_id")
     )
+
+
+def room_entry(user: Any, room_id: int) -> ChatMember | None:
+    """One row of `rooms_with_unread`: the user's view of one room, None for a non-member."""
+    return rooms_with_unread(user).filter(room_id=room_id).first()
+
+
+def unread_count(room: ChatRoom, user: Any) -> int:
+    """Others' live messages after the user's read marker; 0 for a non-member (no marker)."""
+    row = (
+        ChatMember.objects.filter(room_id=room.pk, user_id=user.pk)
+        .annotate(unread=_unread_expression(user))
+        .values_list("unread", flat=True)
+        .first()
+    )
+    return int(row or 0)
+
+
+def public_rooms(user: Any) -> QuerySet[ChatRoom]:
+    """Public, unarchived rooms by name, each with `joined` (whether the user is a member)."""
+    joined = Exists(ChatMember.objects.filter(room_id=OuterRef("pk"), user_id=user.pk))
+    return (
+        ChatRoom.objects.filter(kind=RoomKind.PUBLIC, archived_at__isnull=True)
+        .annotate(joined=joined)
+        .order_by("name", "pk")
+    )
+
+
+def members(room: ChatRoom) -> QuerySet[ChatMember]:
+    """The room's members with their users, by username."""
+    return ChatMember.objects.filter(room_id=room.pk).select_related("user").order_by("user__username")

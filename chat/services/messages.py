@@ -1,0 +1,184 @@
+"""Writes to a room's message log: post, edit, delete, react.
+
+Every change takes the room's next version under the room row lock, records
+what kind of change it was (`last_change`, so a resuming client gets the right
+frame type) and is announced to the room after commit with the message's whole state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from chat.models import ChangeKind, ChatMessage, ChatReaction, ChatRoom, MemberRole
+from chat.services.base import (
+    ChatError,
+    announce,
+    lock_room,
+    require_member,
+    require_unarchived,
+    role_of,
+    take_numbers,
+)
+from chat.services.ratelimit import take_slot
+
+MAX_BODY_CHARS = 10_000
+MAX_CLIENT_ID_CHARS = 64
+MAX_EMOJI_CHARS = 32
+
+
+def _clean_body(body: str) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise ChatError("empty_body", "a message needs a body")
+    if len(body) > MAX_BODY_CHARS:
+        raise ChatError("too_long", f"a message is at most {MAX_BODY_CHARS} characters")
+    return body
+
+
+def _clean_client_id(client_id: str) -> str:
+    if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_CLIENT_ID_CHARS:
+        raise ChatError("invalid_client_id", f"client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters")
+    return client_id
+
+
+def _clean_emoji(emoji: str) -> str:
+    if (
+        not isinstance(emoji, str)
+        or not 1 <= len(emoji) <= MAX_EMOJI_CHARS
+        or any(char.isspace() for char in emoji)
+    ):
+        raise ChatError("invalid_emoji", f"an emoji is 1 to {MAX_EMOJI_CHARS} characters without spaces")
+    return emoji
+
+
+def _stored(room_id: int, author: Any, client_id: str) -> ChatMessage | None:
+    return ChatMessage.objects.filter(room_id=room_id, author=author, client_id=client_id).first()
+
+
+def _check_parent(room_id: int, parent_id: int | None) -> None:
+    """Threads are one level deep (like Slack): a reply goes to a live top-level message of the room."""
+    if parent_id is None:
+        return
+    parent = ChatMessage.objects.filter(room_id=room_id, pk=parent_id).only("parent_id", "deleted_at").first()
+    if parent is None:
+        raise ChatError("unknown_parent", "the message replied to is not in this room")
+    if parent.parent_id is not None:
+        raise ChatError("invalid", "a reply cannot be replied to: reply in its thread")
+    if parent.deleted_at is not None:
+        raise ChatError("deleted", "the message replied to was deleted")
+
+
+def post_message(
+    room: ChatRoom, author: Any, client_id: str, body: str, parent_id: int | None = None
+) -> tuple[ChatMessage, bool]:
+    """Store a message once per (room, author, client id); returns (message, created).
+
+    A retry of a stored client id returns the stored message before any other rule
+    (membership, archive, rate limit) applies: the client only lost the acknowledgement,
+    and nothing is counted or stored again.
+    """
+    client_id = _clean_client_id(client_id)
+    body = _clean_body(body)
+    stored = _stored(room.pk, author, client_id)
+    if stored is not None:
+        return stored, False
+    require_member(room.pk, author)
+    _check_parent(room.pk, parent_id)
+    with transaction.atomic():
+        locked = lock_room(room.pk)  # a concurrent retry of the same id waits here, then finds it
+        stored = _stored(room.pk, author, client_id)
+        if stored is not None:
+            return stored, False
+        require_unarchived(locked)
+        take_slot(room.pk, author.pk)
+        seq, version = take_numbers(locked, new_message=True)
+        message = ChatMessage.objects.create(
+            room_id=room.pk,
+            seq=seq,
+            created_version=version,
+            version_seq=version,
+            client_id=client_id,
+            author=author,
+            body=body,
+            parent_id=parent_id,
+        )
+        if parent_id is not None:
+            # The parent's state changes but not its version: its thread's replies carry the news.
+            ChatMessage.objects.filter(pk=parent_id).update(reply_count=F("reply_count") + 1)
+        announce(message)
+    return message, True
+
+
+def _record_change(room: ChatRoom, message: ChatMessage, kind: ChangeKind, fields: list[str]) -> None:
+    """Number the change (room locked), save `fields` with it and announce the new state."""
+    _, message.version_seq = take_numbers(room, new_message=False)
+    message.last_change = kind
+    message.save(update_fields=[*fields, "version_seq", "last_change"])
+    announce(message)
+
+
+def edit_message(message: ChatMessage, editor: Any, body: str) -> ChatMessage:
+    """The author replaces the body; not once deleted, nor in an archived room."""
+    if message.author_id != editor.pk:
+        raise ChatError("forbidden", "only the author can edit a message")
+    body = _clean_body(body)
+    with transaction.atomic():
+        room = lock_room(message.room_id)
+        require_unarchived(room)
+        message.refresh_from_db()  # the state every other writer left, now that they wait for us
+        if message.deleted_at is not None:
+            raise ChatError("deleted", "a deleted message cannot be edited")
+        message.body = body
+        message.edited_at = timezone.now()
+        _record_change(room, message, ChangeKind.EDITED, ["body", "edited_at"])
+    return message
+
+
+def delete_message(message: ChatMessage, actor: Any) -> ChatMessage:
+    """The author or a room owner empties the message; it stays as a tombstone (seq, replies kept).
+
+    Its reactions go with the body. Deleting a deleted message changes nothing.
+    """
+    if message.author_id != actor.pk and role_of(message.room_id, actor) != MemberRole.OWNER:
+        raise ChatError("forbidden", "only the author or a room owner can delete a message")
+    with transaction.atomic():
+        room = lock_room(message.room_id)
+        message.refresh_from_db()
+        if message.deleted_at is not None:
+            return message
+        ChatReaction.objects.filter(message=message).delete()
+        message.body = ""
+        message.deleted_at = timezone.now()
+        _record_change(room, message, ChangeKind.DELETED, ["body", "deleted_at"])
+    return message
+
+
+def _store_reaction(message: ChatMessage, user: Any, emoji: str, add: bool) -> bool:
+    """Add or remove one reaction; False when there was nothing to do."""
+    if add:
+        _, created = ChatReaction.objects.get_or_create(message=message, user=user, emoji=emoji)
+        return created
+    removed, _ = ChatReaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+    return removed > 0
+
+
+def toggle_reaction(message: ChatMessage, user: Any, emoji: str, add: bool) -> ChatMessage:
+    """A member adds or removes their `emoji` on a message: one version and one announcement.
+
+    Adding a reaction already there or removing one that is not is a no-op:
+    no version, no event.
+    """
+    emoji = _clean_emoji(emoji)
+    require_member(message.room_id, user)
+    with transaction.atomic():
+        room = lock_room(message.room_id)
+        require_unarchived(room)
+        message.refresh_from_db()
+        if message.deleted_at is not None:
+            raise ChatError("deleted", "a deleted message cannot be reacted to")
+        if _store_reaction(message, user, emoji, add):
+            _record_change(room, message, ChangeKind.REACTED, [])
+    return message
