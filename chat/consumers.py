@@ -37,10 +37,10 @@ TYPING_REPEAT_SECONDS = 2.0  # at most one "typing" broadcast per socket this of
 class FrameBudget:
     """A token bucket per socket: bursts are fine, floods get error frames."""
 
-    def __init__(self, capacity: float = 60.0, per_second: float = 20.0) -> None:
-        self.capacity = capacity
+    def __init__(self, per_second: float) -> None:
+        self.capacity = per_second * 5
         self.per_second = per_second
-        self.tokens = capacity
+        self.tokens = self.capacity
         self.updated = time.monotonic()
 
     def take(self) -> bool:
@@ -64,7 +64,7 @@ class ChatConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        self.budget = FrameBudget()
+        self.budget = FrameBudget(settings.COLLAB_CHAT_FRAMES_PER_SECOND)
         code = None
         room = None
         if user is None or not user.is_authenticated:

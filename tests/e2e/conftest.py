@@ -18,6 +18,9 @@ TEST_ENV = {
     "COLLAB_PRESENCE_HEARTBEAT_SECONDS": "0.5",
     "COLLAB_PRESENCE_TTL_SECONDS": "3",
     "COLLAB_PRESENCE_SWEEP_SECONDS": "0.3",
+    # Tests post hundreds of messages in a burst; the limits have tests of their own.
+    "COLLAB_CHAT_RATE": "100000/10",
+    "COLLAB_CHAT_FRAMES_PER_SECOND": "100000",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -113,3 +114,73 @@ def test_bad_frames_get_error_frames_and_outsiders_are_refused(start_worker: Sta
     asyncio.run(scenario())
     status, _ = worker.request("GET", f"/api/chat/rooms/{room_id}/messages", None, eve.token)
     assert status == 403
+
+
+def test_kill_9_while_sending_loses_no_acknowledged_message(start_worker: StartWorker) -> None:
+    doomed, survivor = start_worker(), start_worker()
+    alice, bob = make_user(survivor, "killalice"), make_user(survivor, "killbob")
+    room_id = make_room(survivor, alice, bob)
+    sent = [f"k-{index}" for index in range(200)]
+    acked: dict[str, int] = {}
+
+    async def send_until_killed() -> None:
+        a = await ChatClient.open(doomed, room_id, alice)
+
+        async def read_acks() -> None:
+            while True:
+                frame = json.loads(await a.socket.recv())
+                if frame["type"] == "message.ack":
+                    acked[frame["client_id"]] = frame["seq"]
+
+        reader = asyncio.create_task(read_acks())
+        try:
+            for index, client_id in enumerate(sent):
+                await a.send(type="message.send", client_id=client_id, body=f"msg {index}")
+                if len(acked) >= 30 and doomed.process and doomed.process.poll() is None:
+                    doomed.kill()  # mid-stream: frames in flight, some stored but not acknowledged
+                await asyncio.sleep(0.005)
+        except websockets.ConnectionClosed:
+            pass
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await reader
+        assert 0 < len(acked) < len(sent)  # the kill really came mid-stream
+        # reconnect to the survivor and resend everything not acknowledged, with the same ids
+        again = await ChatClient.open(survivor, room_id, alice)
+        for index, client_id in enumerate(sent):
+            if client_id not in acked:
+                await again.send(type="message.send", client_id=client_id, body=f"msg {index}")
+                ack = await again.next("message.ack")
+                assert ack["client_id"] == client_id
+                acked[client_id] = ack["seq"]
+        await again.socket.close()
+
+    async def listen() -> list[int]:
+        b = await ChatClient.open(survivor, room_id, bob, after=0)
+        seqs: list[int] = []
+        while len(seqs) < len(sent):
+            frame = await b.next("message.new", within=30)
+            seqs.append(frame["message"]["seq"])
+        await b.socket.close()
+        return seqs
+
+    async def scenario() -> list[int]:
+        listener = asyncio.create_task(listen())
+        await send_until_killed()
+        return await listener
+
+    seen_by_bob = asyncio.run(scenario())
+    assert len(acked) == len(sent) and sorted(acked.values()) == list(range(1, len(sent) + 1))
+    assert seen_by_bob == list(range(1, len(sent) + 1))  # the survivor's listener: each once, in order
+    stored: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        status, page = survivor.request(
+            "GET", f"/api/chat/rooms/{room_id}/messages?after={after}&limit=200", None, bob.token
+        )
+        assert status == 200
+        stored += page["messages"]
+        if not page["has_more"]:
+            break
+        after = stored[-1]["seq"]
+    assert sorted(m["client_id"] for m in stored) == sorted(sent)  # every message exactly once
+    assert all(acked[m["client_id"]] == m["seq"] for m in stored)
