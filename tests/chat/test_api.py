@@ -65,3 +65,211 @@ def test_public_rooms_are_readable_and_joinable(client: Client) -> None:
     assert [r["name"] for r in call(client, "get", "/api/chat/rooms", bob).json()] == ["lobby"]
     assert call(client, "post", "/api/chat/rooms", alice, {"name": ""}).status_code == 400
     assert call(client, "get", "/api/chat/rooms").status_code == 401
+
+
+def second_token(client: Client, username: str) -> str:
+    """Another device of the same person: a token of its own."""
+    response = call(
+        client, "post", "/api/auth/token", body={"username": username, "password": f"pw-{username}-9x"}
+    )
+    assert response.status_code == 200
+    token: str = response.json()["token"]
+    return token
+
+
+def person(username: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username)
+
+
+def test_room_list_fields_public_list_rename_and_archive(client: Client) -> None:
+    alice, bob = (register_and_token(client, name) for name in ("alice", "bob"))
+    created = call(client, "post", "/api/chat/rooms", alice, {"name": "lobby"})
+    assert created.status_code == 201
+    room = created.json()
+    assert room == {
+        "id": room["id"],
+        "name": "lobby",
+        "kind": "public",
+        "archived": False,
+        "last_seq": 0,
+        "last_version": 0,
+        "last_read_seq": 0,
+        "unread": 0,
+        "role": "owner",
+    }
+    path = f"/api/chat/rooms/{room['id']}"
+    public = call(client, "get", "/api/chat/rooms/public", bob).json()
+    assert public == [{"id": room["id"], "name": "lobby", "kind": "public", "last_seq": 0, "joined": False}]
+    assert call(client, "post", f"{path}/join", bob).status_code == 204
+    assert call(client, "get", "/api/chat/rooms/public", bob).json()[0]["joined"] is True
+
+    assert call(client, "patch", path, bob, {"name": "mine"}).status_code == 403
+    assert call(client, "patch", path, alice, {}).status_code == 400
+    assert call(client, "patch", path, alice, {"name": ""}).status_code == 400
+    assert call(client, "patch", "/api/chat/rooms/999999", alice, {"name": "x"}).status_code == 404
+    renamed = call(client, "patch", path, alice, {"name": "hall", "archived": True})
+    assert renamed.status_code == 200
+    assert (renamed.json()["name"], renamed.json()["archived"]) == ("hall", True)
+    assert call(client, "get", "/api/chat/rooms/public", bob).json() == []
+    listed = call(client, "get", "/api/chat/rooms", bob).json()
+    assert [(r["name"], r["archived"], r["role"]) for r in listed] == [("hall", True, "member")]
+    assert "members" not in listed[0]
+    assert call(client, "patch", path, alice, {"archived": False}).json()["archived"] is False
+
+
+def test_leave_members_and_removal(client: Client) -> None:
+    alice, bob, carol = (register_and_token(client, name) for name in ("alice", "bob", "carol"))
+    room_id = call(client, "post", "/api/chat/rooms", alice, {"name": "team", "private": True}).json()["id"]
+    path = f"/api/chat/rooms/{room_id}"
+    for name in ("bob", "carol"):
+        assert call(client, "post", f"{path}/members", alice, {"username": name}).status_code == 201
+    services.post_message(ChatRoom.objects.get(pk=room_id), person("alice"), "a-0", "hi")
+    services.mark_read(ChatRoom.objects.get(pk=room_id), person("bob"), 1)
+    members = call(client, "get", f"{path}/members", carol).json()
+    assert members == [
+        {"username": "alice", "role": "owner", "last_read_seq": 0},
+        {"username": "bob", "role": "member", "last_read_seq": 1},
+        {"username": "carol", "role": "member", "last_read_seq": 0},
+    ]
+    assert call(client, "post", f"{path}/leave", alice).status_code == 409  # the last owner
+    assert call(client, "delete", f"{path}/members/carol", bob).status_code == 403
+    assert call(client, "delete", f"{path}/members/nobody", alice).status_code == 404
+    assert call(client, "delete", f"{path}/members/carol", alice).status_code == 204
+    assert call(client, "delete", f"{path}/members/carol", alice).status_code == 404  # not a member now
+    assert call(client, "get", f"{path}/members", carol).status_code == 403
+    assert call(client, "post", f"{path}/leave", bob).status_code == 204
+    assert call(client, "post", f"{path}/leave", bob).status_code == 403
+    assert call(client, "get", "/api/chat/rooms", bob).json() == []
+    assert call(client, "post", f"{path}/leave", alice).status_code == 204  # alone now
+    assert call(client, "post", "/api/chat/rooms/999999/leave", alice).status_code == 404
+
+
+def test_direct_rooms_over_rest(client: Client) -> None:
+    alice, bob, carol = (register_and_token(client, name) for name in ("alice", "bob", "carol"))
+    created = call(client, "post", "/api/chat/direct", alice, {"usernames": ["carol", "bob"]})
+    assert created.status_code == 201
+    room = created.json()
+    assert (room["kind"], room["name"], room["members"], room["role"]) == (
+        "direct",
+        "alice, bob, carol",
+        ["alice", "bob", "carol"],
+        "member",
+    )
+    again = call(client, "post", "/api/chat/direct", bob, {"usernames": ["alice", "carol"]})
+    assert again.status_code == 200 and again.json()["id"] == room["id"]
+    assert call(client, "post", "/api/chat/direct", carol, {"usernames": ["bob"]}).status_code == 201
+    listed = {r["id"]: r for r in call(client, "get", "/api/chat/rooms", carol).json()}
+    assert listed[room["id"]]["members"] == ["alice", "bob", "carol"] and len(listed) == 2
+    for bad in ([], ["alice"], ["bob", "bob"], [f"u{i}" for i in range(8)]):
+        assert call(client, "post", "/api/chat/direct", alice, {"usernames": bad}).status_code in (400, 404)
+    assert call(client, "post", "/api/chat/direct", alice, {"usernames": ["bob", "bob"]}).status_code == 400
+    assert call(client, "post", "/api/chat/direct", alice, {"usernames": ["nobody"]}).status_code == 404
+    path = f"/api/chat/rooms/{room['id']}"
+    assert call(client, "patch", path, alice, {"name": "us"}).status_code == 403
+    assert call(client, "post", f"{path}/members", alice, {"username": "bob"}).status_code == 403
+    assert call(client, "post", f"{path}/leave", alice).status_code == 403
+
+
+def test_threads_reactions_and_message_fields(client: Client) -> None:
+    alice, bob = (register_and_token(client, name) for name in ("alice", "bob"))
+    room_id = call(client, "post", "/api/chat/rooms", alice, {"name": "lobby"}).json()["id"]
+    room = ChatRoom.objects.get(pk=room_id)
+    path = f"/api/chat/rooms/{room_id}"
+    parent, _ = services.post_message(room, person("alice"), "a-0", "question")
+    for index in range(3):
+        services.post_message(room, person("alice"), f"r-{index}", f"reply {index}", parent.pk)
+    other = call(client, "post", "/api/chat/rooms", alice, {"name": "other"}).json()["id"]
+
+    thread = call(client, "get", f"{path}/messages/{parent.pk}/thread?limit=2", bob).json()
+    assert thread["parent"]["reply_count"] == 3 and thread["has_more"] is True
+    assert [m["body"] for m in thread["replies"]] == ["reply 0", "reply 1"]
+    rest = call(
+        client, "get", f"{path}/messages/{parent.pk}/thread?after={thread['replies'][-1]['seq']}", bob
+    )
+    assert [m["body"] for m in rest.json()["replies"]] == ["reply 2"] and rest.json()["has_more"] is False
+    assert call(client, "get", f"{path}/messages/999999/thread", bob).status_code == 404
+    assert call(client, "get", f"/api/chat/rooms/{other}/messages/{parent.pk}/thread", bob).status_code == 404
+
+    reactions = f"{path}/messages/{parent.pk}/reactions"
+    assert call(client, "post", reactions, bob, {"emoji": "👍"}).status_code == 403  # not a member yet
+    assert call(client, "post", f"{path}/join", bob).status_code == 204
+    added = call(client, "post", reactions, bob, {"emoji": "👍"})
+    assert added.status_code == 200
+    assert added.json()["reactions"] == [{"emoji": "👍", "count": 1, "users": ["bob"]}]
+    assert added.json()["change"] == "reacted"
+    version = added.json()["version_seq"]
+    assert call(client, "post", reactions, bob, {"emoji": "👍"}).json()["version_seq"] == version  # no-op
+    assert call(client, "post", reactions, bob, {"emoji": "a b"}).status_code == 400
+    assert call(client, "post", f"{path}/messages/999999/reactions", bob, {"emoji": "👍"}).status_code == 404
+    removed = call(client, "delete", reactions, bob, {"emoji": "👍"})
+    assert removed.status_code == 200 and removed.json()["reactions"] == []
+    assert removed.json()["version_seq"] == version + 1
+
+    page = call(client, "get", f"{path}/messages", bob).json()["messages"]
+    assert set(page[0]) == {
+        "id", "seq", "created_version", "version_seq", "client_id", "author", "body", "parent_id",
+        "reply_count", "reactions", "created_at", "edited_at", "deleted", "change",
+    }  # fmt: skip
+    assert [(m["parent_id"], m["reply_count"]) for m in page] == [(None, 3)] + [(parent.pk, 0)] * 3
+    services.delete_message(parent, person("alice"))
+    assert call(client, "post", reactions, bob, {"emoji": "👍"}).status_code == 409
+
+
+def test_read_markers_from_two_devices_of_one_person(client: Client) -> None:
+    alice = register_and_token(client, "alice")
+    phone = register_and_token(client, "bob")
+    laptop = second_token(client, "bob")
+    room_id = call(client, "post", "/api/chat/rooms", alice, {"name": "lobby"}).json()["id"]
+    assert call(client, "post", f"/api/chat/rooms/{room_id}/read", phone, {"seq": 0}).status_code == 403
+    assert call(client, "post", f"/api/chat/rooms/{room_id}/join", phone).status_code == 204
+    room = ChatRoom.objects.get(pk=room_id)
+    for index in range(5):
+        services.post_message(room, person("alice"), f"a-{index}", str(index))
+    services.post_message(room, person("bob"), "b-0", "mine")  # seq 6, never unread for bob
+
+    def unread(token: str) -> int:
+        rooms = call(client, "get", "/api/chat/rooms", token).json()
+        return int(rooms[0]["unread"])
+
+    assert unread(phone) == unread(laptop) == 5
+    read = call(client, "post", f"/api/chat/rooms/{room_id}/read", phone, {"seq": 3})
+    assert read.json() == {"last_read_seq": 3, "unread": 2}
+    assert unread(laptop) == 2
+    behind = call(client, "post", f"/api/chat/rooms/{room_id}/read", laptop, {"seq": 1})
+    assert behind.json() == {"last_read_seq": 3, "unread": 2}  # never moves back
+    ahead = call(client, "post", f"/api/chat/rooms/{room_id}/read", laptop, {"seq": 50})
+    assert ahead.json() == {"last_read_seq": 6, "unread": 0}
+    assert unread(phone) == 0
+    assert call(client, "get", "/api/chat/rooms", phone).json()[0]["last_read_seq"] == 6
+    assert call(client, "post", f"/api/chat/rooms/{room_id}/read", phone, {"seq": -1}).status_code == 400
+    assert call(client, "post", f"/api/chat/rooms/{room_id}/read", phone, {"seq": "x"}).status_code in (
+        400,
+        422,
+    )
+
+
+def test_outsiders_get_403_from_every_call_on_a_private_room(client: Client) -> None:
+    alice, eve = (register_and_token(client, name) for name in ("alice", "eve"))
+    room_id = call(client, "post", "/api/chat/rooms", alice, {"name": "secret", "private": True}).json()["id"]
+    message, _ = services.post_message(ChatRoom.objects.get(pk=room_id), person("alice"), "a-0", "psst")
+    path = f"/api/chat/rooms/{room_id}"
+    calls = [
+        ("get", f"{path}/messages", None),
+        ("get", f"{path}/messages/{message.pk}/thread", None),
+        ("get", f"{path}/members", None),
+        ("post", f"{path}/members", {"username": "eve"}),
+        ("delete", f"{path}/members/alice", None),
+        ("post", f"{path}/join", None),
+        ("post", f"{path}/leave", None),
+        ("patch", path, {"name": "mine"}),
+        ("post", f"{path}/read", {"seq": 1}),
+        ("post", f"{path}/messages/{message.pk}/reactions", {"emoji": "👍"}),
+        ("delete", f"{path}/messages/{message.pk}/reactions", {"emoji": "👍"}),
+    ]
+    for method, url, body in calls:
+        assert call(client, method, url, eve, body).status_code == 403, (method, url)
+        assert call(client, method, url, None, body).status_code == 401, (method, url)
+    assert call(client, "get", "/api/chat/rooms/public").status_code == 401
+    assert call(client, "post", "/api/chat/direct", None, {"usernames": ["alice"]}).status_code == 401
