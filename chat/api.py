@@ -252,7 +252,13 @@ def leave_room(request: HttpRequest, room_id: int) -> Status[None]:
 
 @router.post("/direct", response={200: RoomOut, 201: RoomOut}, exclude_none=True)
 def open_direct(request: HttpRequest, payload: DirectIn) -> Status[dict[str, Any]]:
-    others = [_user(username) for username in payload.usernames]
+    if len(payload.usernames) > services.MAX_DIRECT_OTHERS:
+        raise HttpError(400, f"a direct room has 1 to {services.MAX_DIRECT_OTHERS} other people")
+    found = {u.get_username(): u for u in get_user_model().objects.filter(username__in=payload.usernames)}
+    missing = [name for name in payload.usernames if name not in found]
+    if missing:
+        raise HttpError(404, f"no user named {missing[0]!r}")
+    others = [found[name] for name in payload.usernames]  # duplicates kept: the service refuses them
     room, created = _service(services.open_direct, request.user, others)
     return Status(201 if created else 200, _my_room_out(request, room.pk))
 
