@@ -77,12 +77,18 @@ def can_read(room: ChatRoom, user: Any) -> bool:
 def _unread_expression(user: Any) -> Coalesce:
     """Others' live messages (top-level and replies) after the member row's read marker.
 
-    A correlated count over the (room, seq) unique index: it reads only the unread
-    rows of each room, however long the room's history is.
+    A correlated count over the (room, seq) unique index, reading only the unread
+    rows of each room however long its history. The upper bound (`seq <= last_seq`,
+    always true) is what makes PostgreSQL pick that index: with a one-sided range
+    on a correlated value it guesses a third of the room and scans the whole room
+    through the room_id index instead (measured: 8x slower at 3 000 messages a room).
     """
     unread = (
         ChatMessage.objects.filter(
-            room_id=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq"), deleted_at__isnull=True
+            room_id=OuterRef("room_id"),
+            seq__gt=OuterRef("last_read_seq"),
+            seq__lte=OuterRef("room__last_seq"),
+            deleted_at__isnull=True,
         )
         .exclude(author_id=user.pk)
         .order_by()
