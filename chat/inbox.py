@@ -106,7 +106,7 @@ class InboxConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         await self.send_json(
             {
                 "type": "room.activity",
-                "room_id": event.get("room_id", message.get("room_id")),
+                "room_id": event["room_id"],
                 "seq": message["seq"],
                 "author": message["author"],
                 "parent_id": message["parent_id"],

@@ -85,7 +85,8 @@ def announce(message: ChatMessage) -> None:
     The payload is built now, inside the transaction, so it is the state this change committed.
     """
     send_event_on_commit(
-        room_group(message.room_id), {"type": "chat.change", "message": message_payload(message)}
+        room_group(message.room_id),
+        {"type": "chat.change", "room_id": message.room_id, "message": message_payload(message)},
     )
 
 

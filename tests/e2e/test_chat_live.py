@@ -77,10 +77,11 @@ def test_reactions_and_threads_are_log_changes(start_worker: StartWorker) -> Non
     alice, bob = make_user(worker, "rxalice"), make_user(worker, "rxbob")
     room_id = make_room(worker, alice, bob)
 
-    async def scenario() -> None:
+    async def scenario() -> int:
         a = await ChatClient.open(worker, room_id, alice)
         b = await ChatClient.open(worker, room_id, bob)
         root = await a.post("ship it?")
+        root_id: int = root["id"]
         await b.send(type="reaction.add", id=root["id"], emoji="👍")
         reacted = await a.next("message.reaction")
         assert reacted["message"]["reactions"][0]["emoji"] == "👍"
@@ -94,9 +95,12 @@ def test_reactions_and_threads_are_log_changes(start_worker: StartWorker) -> Non
         assert (await b.next("error"))["code"] == "invalid_emoji"
         await a.socket.close()
         await b.socket.close()
+        return root_id
 
-    asyncio.run(scenario())
-    status, thread = worker.request("GET", f"/api/chat/rooms/{room_id}/messages/1/thread", None, bob.token)
+    root_id = asyncio.run(scenario())
+    status, thread = worker.request(
+        "GET", f"/api/chat/rooms/{room_id}/messages/{root_id}/thread", None, bob.token
+    )
     assert status == 200, thread
     assert thread["parent"]["reply_count"] == 1 and [r["body"] for r in thread["replies"]] == ["yes"]
 
