@@ -11,5 +11,5 @@ urlpatterns = [
     path("readyz", views.readyz),
     path("metrics", views.metrics),
     path("", views.spa),
-    re_path(r"^(?:login|register|docs/[^/]+)/?$", views.spa),
+    re_path(r"^(?:login|register|docs/[^/]+|chat|chat/[^/]+)/?$", views.spa),
 ]

@@ -1,7 +1,7 @@
 import { defineConfig, loadEnv } from 'vite'
 
 // The Django backend serves dist/index.html for the SPA routes
-// (/, /login, /register, /docs/<id>) and the built assets under /static/app/.
+// (/, /login, /register, /docs/<id>, /chat, /chat/<id>) and the built assets under /static/app/.
 // In dev (`npm run dev`) the app is served from / and /api + /ws are proxied
 // to the backend (BACKEND_URL, default http://127.0.0.1:8000).
 export default defineConfig(({ command, mode }) => {

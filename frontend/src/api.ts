@@ -57,7 +57,7 @@ function errorMessage(body: unknown, status: number, statusText: string): string
   return `Request failed (${status}${statusText ? ' ' + statusText : ''})`
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (!['GET', 'HEAD', 'OPTIONS'].includes(method)) {

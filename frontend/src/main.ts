@@ -9,6 +9,9 @@ route('/login', loginPage)
 route('/register', registerPage)
 // The editor (Tiptap + Yjs) is the heavy part: load it only on document pages.
 route('/docs/:id', async (root, params) => (await import('./pages/doc')).docPage(root, params))
+const chat = async (root: HTMLElement, params: Record<string, string>) => (await import('./pages/chat')).chatPage(root, params)
+route('/chat', chat)
+route('/chat/:id', chat)
 fallback((root) => {
   document.title = 'Not found · Collab'
   root.append(

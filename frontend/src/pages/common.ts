@@ -1,4 +1,5 @@
 import { api, ApiError, type User } from '../api'
+import { chatApi } from '../chat/api'
 import { h } from '../dom'
 import { navigate } from '../router'
 
@@ -31,10 +32,29 @@ export function header(user: User, extra: Node[] = []): HTMLElement {
     }
     navigate('/login', true)
   })
+  const path = location.pathname
+  const onChat = path === '/chat' || path.startsWith('/chat/')
+  const navLink = (id: string, href: string, label: string, current: boolean, ...more: Node[]) =>
+    h('a', { id, href, class: 'nav-link', 'data-link': true, 'aria-current': current ? 'page' : null }, label, ...more)
+  const badge = h('span', { id: 'nav-chat-badge', class: 'nav-badge', hidden: true })
+  const nav = h(
+    'nav',
+    { class: 'topnav', 'aria-label': 'Main' },
+    navLink('nav-docs', '/', 'Documents', !onChat),
+    navLink('nav-chat', '/chat', 'Chat', onChat, badge),
+  )
+  if (!onChat) {
+    // One look at the room list for the unread total (the chat page keeps it live itself).
+    chatApi.rooms().then(
+      (rooms) => setNavUnread(rooms.reduce((n, r) => n + (r.unread || 0), 0), badge),
+      () => undefined,
+    )
+  }
   return h(
     'header',
     { class: 'topbar' },
     h('a', { href: '/', class: 'brand', 'data-link': true }, 'Collab'),
+    nav,
     ...extra,
     h('span', { class: 'spacer' }),
     h(
@@ -61,4 +81,12 @@ export function errorView(root: HTMLElement, err: unknown): void {
   root.append(
     h('main', { class: 'container' }, h('p', { id: 'error', class: 'error', role: 'alert' }, msg)),
   )
+}
+
+/** Show the total unread chat messages on the "Chat" link of the top bar. */
+export function setNavUnread(total: number, badge = document.getElementById('nav-chat-badge')): void {
+  if (!badge) return
+  badge.textContent = total > 99 ? '99+' : String(total)
+  badge.hidden = total <= 0
+  badge.setAttribute('aria-label', `${total} unread`)
 }

@@ -19,6 +19,8 @@ import { clear, h } from '../dom'
 import type { Cleanup } from '../router'
 import { displayName, errorView, header, requireUser, safeColor } from './common'
 import { buildToolbar } from '../toolbar'
+import { reconnectDelay } from '../backoff'
+import { avatar } from '../avatar'
 
 type Status = 'connecting' | 'connected' | 'synced' | 'disconnected'
 
@@ -39,14 +41,7 @@ const TRANSIENT_CLOSE: Record<number, { msg: string; minAttempt: number }> = {
   4500: { msg: 'Server error, retrying…', minAttempt: 0 },
 }
 
-const RECONNECT_BASE_MS = 500
-const RECONNECT_MAX_MS = 30_000
-
-/** "Full jitter" backoff: uniform in [0, min(max, base * 2^attempt)). */
-export function reconnectDelay(attempt: number): number {
-  const cap = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(attempt, 16))
-  return Math.floor(Math.random() * cap)
-}
+export { reconnectDelay }
 
 export function wsBase(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/docs`
@@ -101,6 +96,8 @@ export async function docPage(root: HTMLElement, params: Record<string, string>)
   const error = h('p', { id: 'error', class: 'error', role: 'alert', hidden: true })
   const editorEl = h('div', { id: 'editor', class: readOnly ? 'editor readonly' : 'editor' })
   const peers = h('ul', { id: 'peers', class: 'peers' })
+  // The same people as a compact avatar stack next to the title.
+  const peerStack = h('div', { id: 'doc-avatars', class: 'avatar-stack', role: 'group', 'aria-label': 'People here now' })
   const sidebar = h(
     'aside',
     { class: 'sidebar' },
@@ -315,11 +312,21 @@ export async function docPage(root: HTMLElement, params: Record<string, string>)
         h(
           'li',
           { class: 'peer', 'data-client-id': p.id },
-          h('span', { class: 'dot', style: `background:${p.color}` }),
+          avatar(p.name, { color: p.color, size: 'sm', label: '' }),
           h('span', { class: 'peer-name' }, p.name),
         ),
       )
     }
+    // One avatar per person (a person with two tabs has two awareness clients).
+    const seen = new Map<string, { name: string; color: string }>()
+    for (const p of items) if (!seen.has(p.name)) seen.set(p.name, p)
+    const people = [...seen.values()]
+    const shown = people.slice(0, 5)
+    peerStack.replaceChildren(
+      ...shown.map((p) => avatar(p.name, { color: p.color, size: 'md', label: p.name })),
+      ...(people.length > shown.length ? [h('span', { class: 'avatar avatar-md avatar-more', title: people.slice(5).map((p) => p.name).join(', ') }, `+${people.length - shown.length}`)] : []),
+    )
+    peerStack.hidden = people.length === 0
   }
   provider.awareness.on('change', renderPeers)
 
@@ -337,7 +344,7 @@ export async function docPage(root: HTMLElement, params: Record<string, string>)
       h(
         'div',
         { class: 'doc-main' },
-        h('div', { class: 'doc-head' }, title, roleBadge, readOnlyBadge, h('span', { class: 'spacer' }), status),
+        h('div', { class: 'doc-head' }, title, roleBadge, readOnlyBadge, h('span', { class: 'spacer' }), peerStack, status),
         banners,
         error,
         toolbar?.element ?? null,

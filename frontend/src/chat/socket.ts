@@ -1,0 +1,299 @@
+// The room websocket `ws/chat/{id}`: reconnects with jittered backoff, resumes from the
+// last version seen (paged: resume.partial → resume), and keeps unacknowledged
+// message.send frames in an outbox that is sent again, with the SAME client_id, after
+// every reconnect (the server stores a client_id once, so retries are safe).
+
+import { reconnectDelay } from '../backoff'
+import { wsUrl, type Message, type PresenceStatus } from './api'
+
+export type SocketStatus = 'connecting' | 'online' | 'offline' | 'closed'
+
+export interface ErrorFrame {
+  type: 'error'
+  code: string
+  message?: string
+  client_id?: string
+  retry_after?: number
+}
+
+export interface RoomSocketHandlers {
+  change(kind: 'message.new' | 'message.edit' | 'message.delete' | 'message.reaction', message: Message): void
+  ack(clientId: string, seq: number, id: number): void
+  error(frame: ErrorFrame): void
+  typing(user: string, active: boolean, expiresIn: number): void
+  read(user: string, seq: number): void
+  presence(here: { user: string; status: PresenceStatus }[]): void
+  room(room: { id: number; name?: string; kind?: string; archived?: boolean }): void
+  status(status: SocketStatus): void
+  /** The resume finished: everything up to the server's current version has been sent. */
+  resumed(): void
+  /** A close that must not be retried (4401/4403/4404). */
+  fatal(code: number, message: string): void
+}
+
+export const FATAL_CHAT_CLOSE: Record<number, string> = {
+  4401: 'You are not signed in (or your session has expired).',
+  4403: 'You do not have access to this room.',
+  4404: 'This room does not exist.',
+}
+
+const PING_EVERY_MS = 25_000
+const PONG_WITHIN_MS = 10_000
+// Servers that predate `?after_version=` ignore it (and answer nothing); if no resume
+// frame arrives this soon after connecting we ask with a `resume` frame that carries both names.
+const RESUME_FALLBACK_MS = 1500
+
+export interface SendFrame {
+  type: 'message.send'
+  client_id: string
+  body: string
+  parent_id?: number
+}
+
+/** A client id for message.send: a UUID (crypto.randomUUID needs a secure context). */
+export function newClientId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
+  const b = crypto.getRandomValues(new Uint8Array(16))
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+export class RoomSocket {
+  /** The highest `version_seq` received; the next connection resumes after it. */
+  lastVersion: number | null
+  status: SocketStatus = 'connecting'
+  private ws: WebSocket | null = null
+  private attempt = 0
+  private retryTimer: number | undefined
+  private pingTimer: number | undefined
+  private pongTimer: number | undefined
+  private resumeFallback: number | undefined
+  private stableTimer: number | undefined
+  private resumeSeen = false
+  private stopped = false
+  private outbox = new Map<string, SendFrame>()
+  private held = new Map<string, number>() // client_id -> timer (rate limited, resent later)
+
+  constructor(
+    readonly roomId: number,
+    lastVersion: number | null,
+    private readonly on: RoomSocketHandlers,
+  ) {
+    this.lastVersion = lastVersion
+  }
+
+  start(): void {
+    this.stopped = false
+    this.open()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.clearTimers()
+    for (const t of this.held.values()) window.clearTimeout(t)
+    this.held.clear()
+    if (this.ws) {
+      this.ws.onclose = this.ws.onmessage = this.ws.onopen = this.ws.onerror = null
+      this.ws.close(1000)
+      this.ws = null
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN
+  }
+
+  /** Queue a message; it is sent now if connected and again after every reconnect until acked. */
+  sendMessage(frame: SendFrame): void {
+    this.outbox.set(frame.client_id, frame)
+    if (!this.held.has(frame.client_id)) this.raw(frame)
+  }
+
+  /** Forget a queued message (acked, or given up by the user). */
+  settle(clientId: string): void {
+    this.outbox.delete(clientId)
+    const t = this.held.get(clientId)
+    if (t !== undefined) window.clearTimeout(t)
+    this.held.delete(clientId)
+  }
+
+  /** Send a queued message again after `seconds` (rate limited). */
+  holdAndRetry(clientId: string, seconds: number): void {
+    const old = this.held.get(clientId)
+    if (old !== undefined) window.clearTimeout(old)
+    this.held.set(
+      clientId,
+      window.setTimeout(() => {
+        this.held.delete(clientId)
+        const frame = this.outbox.get(clientId)
+        if (frame) this.raw(frame)
+      }, Math.max(250, seconds * 1000)),
+    )
+  }
+
+  isQueued(clientId: string): boolean {
+    return this.outbox.has(clientId)
+  }
+
+  /** Send any other frame; false when not connected (nothing is queued). */
+  send(frame: Record<string, unknown>): boolean {
+    return this.raw(frame)
+  }
+
+  private raw(frame: unknown): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false
+    this.ws.send(JSON.stringify(frame))
+    return true
+  }
+
+  private setStatus(s: SocketStatus): void {
+    if (this.status === s) return
+    this.status = s
+    this.on.status(s)
+  }
+
+  private clearTimers(): void {
+    window.clearTimeout(this.retryTimer)
+    window.clearInterval(this.pingTimer)
+    window.clearTimeout(this.pongTimer)
+    window.clearTimeout(this.resumeFallback)
+    window.clearTimeout(this.stableTimer)
+    this.retryTimer = this.pingTimer = this.pongTimer = this.resumeFallback = this.stableTimer = undefined
+  }
+
+  private open(): void {
+    if (this.stopped) return
+    this.setStatus(this.attempt ? 'offline' : 'connecting')
+    const params: Record<string, number> = {}
+    if (this.lastVersion !== null) params.after_version = this.lastVersion
+    let ws: WebSocket
+    try {
+      ws = new WebSocket(wsUrl(`/ws/chat/${this.roomId}`, params))
+    } catch {
+      this.scheduleReconnect()
+      return
+    }
+    this.ws = ws
+    this.resumeSeen = false
+    ws.onopen = () => {
+      this.setStatus('online')
+      // Only a connection that stays up resets the backoff (a server that accepts and
+      // closes straight away must not be hammered).
+      this.stableTimer = window.setTimeout(() => (this.attempt = 0), 5000)
+      // Unacknowledged sends go again with the same client_id: stored at most once.
+      for (const [id, frame] of this.outbox) if (!this.held.has(id)) this.raw(frame)
+      if (this.lastVersion !== null) {
+        const from = this.lastVersion
+        this.resumeFallback = window.setTimeout(() => {
+          if (!this.resumeSeen) this.raw({ type: 'resume', after_version: from, after: from })
+        }, RESUME_FALLBACK_MS)
+      } else {
+        this.on.resumed()
+      }
+      this.pingTimer = window.setInterval(() => this.ping(), PING_EVERY_MS)
+    }
+    ws.onmessage = (ev) => {
+      window.clearTimeout(this.pongTimer) // any frame proves the connection is alive
+      this.pongTimer = undefined
+      if (typeof ev.data !== 'string') return
+      let frame: Record<string, unknown>
+      try {
+        frame = JSON.parse(ev.data)
+      } catch {
+        return
+      }
+      if (frame && typeof frame === 'object') this.dispatch(frame)
+    }
+    ws.onclose = (ev) => {
+      this.ws = null
+      this.clearTimers()
+      if (this.stopped) return
+      const fatal = FATAL_CHAT_CLOSE[ev.code]
+      if (fatal) {
+        this.stopped = true
+        this.setStatus('closed')
+        this.on.fatal(ev.code, fatal)
+        return
+      }
+      this.setStatus('offline')
+      this.scheduleReconnect()
+    }
+  }
+
+  private ping(): void {
+    if (!this.raw({ type: 'ping' })) return
+    window.clearTimeout(this.pongTimer)
+    // Old servers answer `ping` with an error frame, new ones with `pong`: either proves life.
+    this.pongTimer = window.setTimeout(() => this.ws?.close(4000, 'no answer to ping'), PONG_WITHIN_MS)
+  }
+
+  private scheduleReconnect(): void {
+    window.clearTimeout(this.retryTimer)
+    const delay = reconnectDelay(this.attempt++)
+    this.retryTimer = window.setTimeout(() => this.open(), delay)
+  }
+
+  /** Reconnect now (e.g. the browser came back online). */
+  kick(): void {
+    if (this.stopped || this.ws) return
+    this.attempt = 0
+    window.clearTimeout(this.retryTimer)
+    this.open()
+  }
+
+  private dispatch(f: Record<string, unknown>): void {
+    const type = f.type
+    switch (type) {
+      case 'message.new':
+      case 'message.edit':
+      case 'message.delete':
+      case 'message.reaction': {
+        const m = f.message as Message | undefined
+        if (!m || typeof m.id !== 'number') return
+        if (typeof m.version_seq === 'number') this.lastVersion = Math.max(this.lastVersion ?? 0, m.version_seq)
+        this.on.change(type, m)
+        return
+      }
+      case 'message.ack':
+        if (typeof f.client_id === 'string') {
+          this.settle(f.client_id)
+          this.on.ack(f.client_id, Number(f.seq), Number(f.id))
+        }
+        return
+      case 'resume.partial':
+      case 'resume.done': {
+        this.resumeSeen = true
+        window.clearTimeout(this.resumeFallback)
+        const v = Number(f.after_version ?? f.after)
+        if (Number.isFinite(v)) this.lastVersion = Math.max(this.lastVersion ?? 0, v)
+        if (type === 'resume.partial') this.raw({ type: 'resume', after_version: v, after: v })
+        else {
+          this.attempt = 0
+          this.on.resumed()
+        }
+        return
+      }
+      case 'typing':
+        if (typeof f.user === 'string')
+          this.on.typing(f.user, f.active !== false, typeof f.expires_in === 'number' ? f.expires_in : 6)
+        return
+      case 'read':
+        if (typeof f.user === 'string' && typeof f.seq === 'number') this.on.read(f.user, f.seq)
+        return
+      case 'presence':
+        if (Array.isArray(f.here)) this.on.presence(f.here as { user: string; status: PresenceStatus }[])
+        return
+      case 'room':
+        if (f.room && typeof f.room === 'object') this.on.room(f.room as { id: number })
+        return
+      case 'error':
+        this.on.error(f as unknown as ErrorFrame)
+        return
+      case 'pong':
+      default:
+        return
+    }
+  }
+}

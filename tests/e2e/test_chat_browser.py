@@ -1,0 +1,397 @@
+"""Chat in headless Chromium on real daphne workers: markup stays text, order, history, unread badges.
+
+Stable selectors used here (also listed in frontend/README.md):
+
+    #chat-status[data-status]            room socket: connecting | online | offline | closed
+    #message-list                        the room's message log (role=log)
+    #message-list .msg[data-seq]         a confirmed message; also data-id, data-author,
+                                         data-client-id, data-state (pending | acked | sent | failed)
+    .msg .msg-body                       the rendered body (markup → DOM nodes)
+    #history-top[data-state]             more | loading | start (the first message is loaded)
+    #composer-input, #send               the composer (Enter sends, Shift+Enter new line)
+    #room-list[data-live]                inbox (live via ws/chat) | poll (GET every 15 s)
+    #room-list .room-item[data-room-id=N] .unread-badge[data-count]   a room's unread badge
+    #typing-indicator[data-users]        who is typing (comma separated)
+    #room-here[data-users]               who has the room open (presence frames)
+    .msg [data-action=react:👍|reply|edit|delete]   hover toolbar buttons
+    .reaction[data-emoji][aria-pressed]  a reaction chip (click toggles)
+    .thread-link, #chat-panel, #thread-replies, #thread-input   threads
+    window.__chat.room.socket            the room socket (stop()/start() to drop and resume)
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from websockets.sync.client import connect
+
+from tests.e2e.servers import REPO, User, Worker, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> **bold**'
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not (REPO / "frontend" / "dist" / "index.html").is_file():
+        pytest.fail("frontend/dist is missing: scripts/bootstrap builds it", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+def log_in(browser: Browser, worker: Worker, user: User) -> Page:
+    page = browser.new_context(base_url=worker.http_base).new_page()
+    page.goto("/login")
+    page.fill("#username", user.username)
+    page.fill("#password", user.password)
+    page.click("#submit")
+    page.wait_for_url(f"{worker.http_base}/")
+    return page
+
+
+def make_room(worker: Worker, owner: User, name: str, *members: User, private: bool = False) -> int:
+    status, body = worker.request("POST", "/api/chat/rooms", {"name": name, "private": private}, owner.token)
+    assert status == 201, body
+    room_id: int = body["id"]
+    for member in members:
+        status, answer = worker.request(
+            "POST", f"/api/chat/rooms/{room_id}/members", {"username": member.username}, owner.token
+        )
+        assert status == 201, answer
+    return room_id
+
+
+def post_messages(worker: Worker, room_id: int, user: User, bodies: list[str]) -> list[int]:
+    """Post over the room websocket, one after the other, each acknowledged; returns the seqs.
+
+    (The synchronous websockets client: Playwright's sync API already runs an event loop here.)
+    """
+    url = f"ws://127.0.0.1:{worker.port}/ws/chat/{room_id}?token={user.token}"
+    seqs: list[int] = []
+    with connect(url, open_timeout=15) as socket:
+        for body in bodies:
+            client_id = uuid.uuid4().hex
+            socket.send(json.dumps({"type": "message.send", "client_id": client_id, "body": body}))
+            while True:
+                frame: dict[str, Any] = json.loads(socket.recv(timeout=15))
+                if frame["type"] == "error":
+                    raise AssertionError(frame)
+                if frame["type"] == "message.ack" and frame["client_id"] == client_id:
+                    seqs.append(frame["seq"])
+                    break
+    return seqs
+
+
+def open_room(page: Page, room_id: int) -> None:
+    page.goto(f"/chat/{room_id}")
+    expect(page.locator("#chat-status")).to_have_attribute("data-status", "online", timeout=15000)
+
+
+def shown_messages(page: Page) -> list[tuple[int, str]]:
+    rows: list[list[Any]] = page.eval_on_selector_all(
+        "#message-list .msg[data-seq]",
+        "els => els.map(e => [Number(e.dataset.seq), e.querySelector('.msg-body').textContent])",
+    )
+    return [(int(seq), text) for seq, text in rows]
+
+
+def test_html_in_a_message_stays_text_and_both_see_one_order(
+    start_worker: Callable[..., Worker], browser: Browser
+) -> None:
+    worker = start_worker()
+    alice, bob = make_user(worker, "chatweb_alice"), make_user(worker, "chatweb_bob")
+    room_id = make_room(worker, alice, "general", bob)
+
+    alice_page, bob_page = log_in(browser, worker, alice), log_in(browser, worker, bob)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    for page in (alice_page, bob_page):
+        page.on("dialog", on_dialog)
+        open_room(page, room_id)
+
+    alice_page.fill("#composer-input", HOSTILE)
+    alice_page.press("#composer-input", "Enter")
+    expect(alice_page.locator("#composer-input")).to_have_value("")
+
+    for page in (alice_page, bob_page):
+        message = page.locator("#message-list .msg[data-seq='1']")
+        expect(message).to_be_visible(timeout=10000)
+        expect(message).to_have_attribute("data-state", "sent")
+        body = message.locator(".msg-body")
+        text = body.text_content() or ""
+        assert "<script>window.__pwned=2</script>" in text
+        assert '<img src=x onerror="window.__pwned=1">' in text
+        assert page.locator("#message-list img, #message-list script").count() == 0
+        assert body.locator("strong").text_content() == "bold"
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+
+    # the rest of the markup: links are http(s) only and open safely; no [text](url) syntax
+    bob_page.fill(
+        "#composer-input",
+        "see https://example.com/a?b=1, [x](javascript:alert(1)) javascript:alert(2)"
+        " `<b>code</b>` ~~old~~ *new* @chatweb_alice",
+    )
+    bob_page.press("#composer-input", "Enter")
+    message = alice_page.locator("#message-list .msg[data-seq='2'] .msg-body")
+    expect(message).to_contain_text("[x](javascript:alert(1))", timeout=10000)
+    links = message.locator("a")
+    assert links.count() == 1
+    assert links.first.get_attribute("href") == "https://example.com/a?b=1"
+    assert links.first.get_attribute("target") == "_blank"
+    assert set((links.first.get_attribute("rel") or "").split()) >= {"noopener", "noreferrer"}
+    assert message.locator("code").text_content() == "<b>code</b>"
+    assert message.locator("b").count() == 0
+    assert message.locator("del").text_content() == "old"
+    assert message.locator("em").text_content() == "new"
+    assert message.locator(".mention.mention-me").text_content() == "@chatweb_alice"
+
+    # both post at once: both pages end up with the same messages in the same order
+    alice_page.fill("#composer-input", "from alice")
+    bob_page.fill("#composer-input", "from bob")
+    alice_page.press("#composer-input", "Enter")
+    bob_page.press("#composer-input", "Enter")
+    for page in (alice_page, bob_page):
+        expect(page.locator("#message-list .msg[data-seq]")).to_have_count(4, timeout=10000)
+        expect(page.locator("#message-list .msg[data-state='pending']")).to_have_count(0)
+    seen_alice, seen_bob = shown_messages(alice_page), shown_messages(bob_page)
+    assert seen_alice == seen_bob
+    assert [seq for seq, _ in seen_alice] == [1, 2, 3, 4]
+    assert {text for _, text in seen_alice[2:]} == {"from alice", "from bob"}
+    assert dialogs == []
+
+
+def test_scrolling_up_loads_older_messages_in_order(
+    start_worker: Callable[..., Worker], browser: Browser
+) -> None:
+    worker = start_worker(COLLAB_CHAT_RATE="100000/1")
+    carol = make_user(worker, "chatweb_carol")
+    room_id = make_room(worker, carol, "history")
+    assert post_messages(worker, room_id, carol, [f"message number {n}" for n in range(1, 121)]) == list(
+        range(1, 121)
+    )
+
+    page = log_in(browser, worker, carol)
+    open_room(page, room_id)
+    messages = page.locator("#message-list .msg[data-seq]")
+    expect(messages).to_have_count(50)
+    assert [seq for seq, _ in shown_messages(page)] == list(range(71, 121))
+    # the newest message is on screen (the view starts at the bottom)
+    expect(page.locator("#message-list .msg[data-seq='120']")).to_be_in_viewport()
+
+    def offset_of(seq: int) -> float:
+        top: float = page.evaluate(
+            """seq => {
+                const list = document.querySelector('#message-list')
+                const el = list.querySelector(`.msg[data-seq="${seq}"]`)
+                return el.getBoundingClientRect().top - list.getBoundingClientRect().top
+            }""",
+            seq,
+        )
+        return top
+
+    for expected_count, first in ((100, 21), (120, 1)):
+        oldest = shown_messages(page)[0][0]
+        page.eval_on_selector("#message-list", "el => { el.scrollTop = 0 }")
+        before = offset_of(oldest)
+        expect(messages).to_have_count(expected_count, timeout=10000)
+        shown = shown_messages(page)
+        assert [seq for seq, _ in shown] == list(range(first, 121))
+        assert all(text == f"message number {seq}" for seq, text in shown)
+        # the message that was at the top stays where it was (the view does not jump)
+        assert abs(offset_of(oldest) - before) < 60
+    expect(page.locator("#history-top")).to_have_attribute("data-state", "start")
+
+
+def test_unread_badge_rises_when_someone_posts_in_another_room(
+    start_worker: Callable[..., Worker], browser: Browser
+) -> None:
+    worker = start_worker()
+    dave, erin = make_user(worker, "chatweb_dave"), make_user(worker, "chatweb_erin")
+    here = make_room(worker, dave, "here", erin)
+    elsewhere = make_room(worker, dave, "elsewhere", erin)
+
+    page = log_in(browser, worker, erin)
+    open_room(page, here)
+    badge = page.locator(f"#room-list .room-item[data-room-id='{elsewhere}'] .unread-badge")
+    expect(badge).to_be_hidden()
+    # give the inbox socket (if the server has one) time to say hello
+    page.wait_for_timeout(3500)
+    live = page.locator("#room-list").get_attribute("data-live") == "inbox"
+
+    post_messages(worker, elsewhere, dave, ["psst"])
+    if not live:  # no inbox socket on this server: the list catches up on load (or the 15 s poll)
+        open_room(page, here)
+    expect(badge).to_have_text("1", timeout=10000)
+    post_messages(worker, elsewhere, dave, ["psst again"])
+    if not live:
+        open_room(page, here)
+    expect(badge).to_have_text("2", timeout=10000)
+    expect(page.locator(f"#room-list .room-item[data-room-id='{here}'] .unread-badge")).to_be_hidden()
+
+    # opening the room shows its messages below a "new messages" line and clears its badge
+    page.click(f"#room-list a.room-link[data-room-id='{elsewhere}']")
+    expect(page.locator("#chat-status")).to_have_attribute("data-status", "online", timeout=15000)
+    expect(page.locator("#message-list .msg[data-seq]")).to_have_count(2)
+    expect(page.locator("#unread-divider + .msg")).to_have_attribute("data-seq", "1")
+    expect(badge).to_be_hidden()
+    # the read marker reached the server: still read after a reload elsewhere
+    page.wait_for_timeout(1000)
+    open_room(page, here)
+    expect(page.locator(f"#room-list .room-item[data-room-id='{elsewhere}']")).to_have_attribute(
+        "data-unread", "0"
+    )
+
+
+def test_typing_presence_reactions_threads_and_a_dropped_socket(
+    start_worker: Callable[..., Worker], browser: Browser
+) -> None:
+    worker = start_worker()
+    frank, gina = make_user(worker, "chatweb_frank"), make_user(worker, "chatweb_gina")
+    room_id = make_room(worker, frank, "extras", gina, private=True)
+    frank_page, gina_page = log_in(browser, worker, frank), log_in(browser, worker, gina)
+    for page in (frank_page, gina_page):
+        open_room(page, room_id)
+    for page in (frank_page, gina_page):  # who has the room open
+        expect(page.locator("#room-here")).to_have_attribute(
+            "data-users", "chatweb_frank,chatweb_gina", timeout=10000
+        )
+
+    # typing shows on the other side, and clears when the message is sent
+    gina_page.locator("#composer-input").press_sequentially("hello fr")
+    typing = frank_page.locator("#typing-indicator")
+    expect(typing).to_have_attribute("data-users", "chatweb_gina", timeout=10000)
+    expect(typing).to_contain_text("chatweb_gina is typing")
+    gina_page.press("#composer-input", "Enter")
+    expect(typing).to_have_attribute("data-users", "", timeout=10000)
+
+    # a reaction toggles for everyone
+    message = frank_page.locator("#message-list .msg[data-seq='1']")
+    message.hover()
+    message.locator("[data-action='react:👍']").click()
+    for page in (frank_page, gina_page):
+        chip = page.locator("#message-list .msg[data-seq='1'] .reaction[data-emoji='👍']")
+        expect(chip.locator(".reaction-count")).to_have_text("1", timeout=10000)
+    expect(frank_page.locator("#message-list .msg[data-seq='1'] .reaction")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    frank_page.locator("#message-list .msg[data-seq='1'] .reaction").click()
+    expect(gina_page.locator("#message-list .msg[data-seq='1'] .reaction")).to_have_count(0, timeout=10000)
+
+    # a thread reply: the panel lists it, the other side sees the reply count
+    message.hover()
+    message.locator("[data-action='reply']").click()
+    frank_page.fill("#thread-input", "a reply")
+    frank_page.press("#thread-input", "Enter")
+    expect(frank_page.locator("#thread-replies .msg[data-seq='2'] .msg-body")).to_have_text(
+        "a reply", timeout=10000
+    )
+    expect(gina_page.locator("#message-list .thread-link")).to_have_text("1 reply", timeout=10000)
+    expect(gina_page.locator("#message-list .msg[data-seq]")).to_have_count(1)  # replies stay in the thread
+
+    # frank's socket drops: what he sends meanwhile waits, what gina posts meanwhile is not lost
+    frank_page.evaluate("window.__chat.room.socket.stop()")
+    frank_page.fill("#composer-input", "sent while offline")
+    frank_page.press("#composer-input", "Enter")
+    expect(frank_page.locator("#message-list .msg[data-state='pending']")).to_have_count(1)
+    post_messages(worker, room_id, gina, ["posted while frank was away"])
+    frank_page.evaluate("window.__chat.room.socket.start()")
+    expect(frank_page.locator("#message-list .msg[data-state='pending']")).to_have_count(0, timeout=10000)
+    # the same client id sent twice (e.g. the ack was lost) is stored once
+    frank_page.evaluate(
+        """() => {
+            const socket = window.__chat.room.socket
+            const frame = {type: 'message.send', client_id: 'retry-test-1', body: 'only once'}
+            socket.send(frame)
+            socket.send(frame)
+        }"""
+    )
+    for page in (frank_page, gina_page):
+        expect(page.locator("#message-list .msg[data-seq]")).to_have_count(4, timeout=10000)
+        texts = [text for _, text in shown_messages(page)]
+        assert texts[0] == "hello fr"
+        assert set(texts[1:]) == {"sent while offline", "posted while frank was away", "only once"}
+    assert shown_messages(frank_page) == shown_messages(gina_page)
+
+
+MARKUP_CASES = [
+    (
+        "**<img src=x onerror=alert(1)>**",
+        '<div class="md-p"><strong>&lt;img src=x onerror=alert(1)&gt;</strong></div>',
+    ),
+    ("[x](javascript:alert(1))", '<div class="md-p">[x](javascript:alert(1))</div>'),
+    ("javascript:alert(1) data:text/html,x", '<div class="md-p">javascript:alert(1) data:text/html,x</div>'),
+    (
+        "(see https://example.com/a_(b).)",
+        '<div class="md-p">(see <a href="https://example.com/a_(b)" target="_blank" rel="noopener noreferrer"'
+        ' class="md-link">https://example.com/a_(b)</a>.)</div>',
+    ),
+    (
+        'https://x.test/"onmouseover="alert(1)',
+        '<div class="md-p"><a href="https://x.test/%22onmouseover=%22alert(1)" target="_blank"'
+        ' rel="noopener noreferrer" class="md-link">https://x.test/"onmouseover="alert(1)</a></div>',
+    ),
+    ("`<b>**x**</b>`", '<div class="md-p"><code>&lt;b&gt;**x**&lt;/b&gt;</code></div>'),
+    (
+        "*it* ~~gone~~ ***both***",
+        '<div class="md-p"><em>it</em> <del>gone</del> <strong><em>both</em></strong></div>',
+    ),
+    ("a * b * c **open", '<div class="md-p">a * b * c **open</div>'),
+    (
+        "```\n<script>x()</script>\n```",
+        '<pre class="md-pre"><code>&lt;script&gt;x()&lt;/script&gt;</code></pre>',
+    ),
+    (
+        "> *quoted*\nplain",
+        '<blockquote class="md-quote"><em>quoted</em></blockquote><div class="md-p">plain</div>',
+    ),
+    (
+        "@me and @other, not mail@example.com",
+        '<div class="md-p"><span class="mention mention-me" data-user="me">@me</span> and'
+        ' <span class="mention" data-user="other">@other</span>, not mail@example.com</div>',
+    ),
+]
+
+
+def test_markup_renderer_builds_only_safe_nodes(
+    start_worker: Callable[..., Worker], browser: Browser
+) -> None:
+    worker = start_worker()
+    page = log_in(browser, worker, make_user(worker, "chatweb_hal"))
+    page.goto("/chat")
+    expect(page.locator("#chat-empty")).to_be_visible()
+    results: list[dict[str, Any]] = page.evaluate(
+        """cases => cases.map(body => {
+            const box = document.createElement('div')
+            box.append(window.__chat.markup.renderMarkup(body, {me: 'me'}))
+            const tags = [...box.querySelectorAll('*')].map(e => e.localName)
+            const attrs = [...box.querySelectorAll('*')].flatMap(e => e.getAttributeNames())
+            return {html: box.innerHTML, tags, attrs}
+        })""",
+        [body for body, _ in MARKUP_CASES],
+    )
+    for (body, expected), result in zip(MARKUP_CASES, results, strict=True):
+        assert result["html"] == expected, body
+        assert set(result["tags"]) <= {"div", "strong", "em", "del", "code", "pre", "blockquote", "a", "span"}
+        assert set(result["attrs"]) <= {"class", "href", "target", "rel", "data-user", "data-lang"}
+    assert page.evaluate("typeof window.__pwned") == "undefined"
