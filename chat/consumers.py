@@ -357,8 +357,12 @@ class ChatConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         retry_after: float | None = None,
     ) -> None:
         reply: dict[str, Any] = {"type": "error", "code": code, "message": message}
-        if frame is not None and isinstance(frame.get("client_id"), str):
-            reply["client_id"] = frame["client_id"]
+        if frame is not None:
+            # Say which frame was refused, so a client can tie the error to its edit or reaction.
+            reply["frame"] = frame.get("type")
+            for key in ("client_id", "id"):
+                if isinstance(frame.get(key), (str, int)) and not isinstance(frame.get(key), bool):
+                    reply[key] = frame[key]
         if retry_after is not None:
             reply["retry_after"] = round(retry_after, 2)
         await self.send_json(reply)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,7 +29,8 @@ TEST_ENV = {
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     database_url, drop_database = create_database(required_env("DATABASE_URL"))
     redis_url = required_env("REDIS_URL")
-    prefix = f"collab-e2e-{tmp_path_factory.mktemp('prefix').name}"
+    # Unique per run: parallel test runs may share one Redis database.
+    prefix = f"collab-e2e-{uuid.uuid4().hex[:12]}"
     deployment = Deployment(database_url, redis_url, prefix, dict(TEST_ENV))
     deployment.migrate()
     yield deployment

@@ -122,7 +122,8 @@ def test_document_editors_are_present_on_the_document(start_worker: StartWorker,
     client.wait_synced()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        status, body = worker.request("GET", f"/api/presence/here?object=doc:{document_id}", None, owner.token)
+        path = f"/api/presence/here?object=doc:{document_id}"
+        status, body = worker.request("GET", path, None, owner.token)
         if status == 200 and body["here"]:
             break
         time.sleep(0.1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ import redis.asyncio
 
 from presence.hub import PresenceConfig, PresenceHub
 from presence.store import AWAY, ONLINE, Connection, MemoryPresenceStore, Person, RedisPresenceStore
+from tests.collab.test_room import eventually
 
 FAST = PresenceConfig(heartbeat=0.2, ttl=1.0, away_after=60.0, sweep=0.1, touch_every=0.0)
 
@@ -38,12 +39,6 @@ class Watcher:
     @property
     def last(self) -> list[dict[str, Any]]:
         return self.seen[-1] if self.seen else []
-
-
-async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
-    async with asyncio.timeout(within):
-        while not check():
-            await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -78,7 +73,8 @@ async def test_two_workers_see_each_others_people_and_leaves(redis_store: Any, r
 
 
 async def test_a_crashed_workers_people_vanish_within_the_ttl(redis_store: Any, redis_layer: Any) -> None:
-    survivor, doomed = PresenceHub(redis_store, redis_layer, FAST), PresenceHub(redis_store, redis_layer, FAST)
+    survivor = PresenceHub(redis_store, redis_layer, FAST)
+    doomed = PresenceHub(redis_store, redis_layer, FAST)
     carol_sees = Watcher()
     await survivor.join(conn(3, "carol"), carol_sees)
     await doomed.join(conn(4, "dave"), Watcher())
