@@ -8,13 +8,11 @@ are filled from the log). Invalid frames get an error frame, never a crash.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from chat import selectors, services
@@ -22,7 +20,7 @@ from chat.models import ChatMember, ChatMessage, ChatRoom
 from chat.payloads import change_event, message_payload, room_group
 from chat.resume import version_for_seq
 from collab.ws_auth import query_param
-from collab.ws_dispatch import DirectDispatchMixin
+from collab.ws_json import JsonSocketConsumer
 from presence.hub import get_hub
 from presence.objects import chat_object
 from presence.store import Connection, Person
@@ -30,7 +28,6 @@ from presence.store import Connection, Person
 logger = logging.getLogger(__name__)
 
 RESUME_PAGE = 100  # changes per resume page; the client asks for the next one
-MAX_FRAME_CHARS = 64 * 1024  # a 10 000-character body fits many times over
 TYPING_REPEAT_SECONDS = 2.0  # at most one "typing" broadcast per socket this often
 
 
@@ -53,11 +50,10 @@ class FrameBudget:
         return True
 
 
-class ChatConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
+class ChatConsumer(JsonSocketConsumer):
     room_id = 0
     sent_version = 0  # the highest version_seq this socket has been sent
     is_member = False
-    closed = False
     presence: Connection | None = None
     typing_sent_at = 0.0
     typing_active = False
@@ -80,8 +76,7 @@ class ChatConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
             code = 4404 if room is None else (None if readable else 4403)
         await self.accept()
         if code is not None:
-            self.closed = True
-            await self.close(code=code)
+            await self.refuse(code)
             return
         await self.channel_layer.group_add(room_group(self.room_id), self.channel_name)
         after_version = self._query_int("after_version")
@@ -127,10 +122,6 @@ class ChatConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_discard(room_group(self.room_id), self.channel_name)
         if self.presence is not None:
             await get_hub().leave(self.presence)
-
-    async def send_json(self, content: Any, close: bool = False) -> None:
-        if not self.closed:
-            await super().send_json(content, close)
 
     # -- live events (group messages) -------------------------------------
 
@@ -181,8 +172,7 @@ class ChatConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
                 room, self.scope["user"]
             )
             if not readable:
-                self.closed = True
-                await self.close(code=4403)
+                await self.refuse(4403)
 
     async def chat_rooms_changed(self, event: dict[str, Any]) -> None:
         """For the inbox socket; a room socket learns what it needs from the room's own events."""
@@ -192,28 +182,15 @@ class ChatConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
 
     # -- client frames ----------------------------------------------------
 
-    @classmethod
-    async def decode_json(cls, text_data: str) -> Any:
-        try:
-            return json.loads(text_data)
-        except ValueError:
-            return None
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.closed:
-            return
-        if text_data is None:
-            await self._error("bad_frame", "frames are JSON text")
-        elif len(text_data) > MAX_FRAME_CHARS:
-            await self._error("too_large", f"a frame is at most {MAX_FRAME_CHARS} characters")
-        elif not self.budget.take():
-            await self._error("rate_limited", "too many frames; slow down", retry_after=1.0)
-        else:
-            await super().receive(text_data=text_data)
+    async def admit_frame(self) -> bool:
+        if self.budget.take():
+            return True
+        await self.send_error("rate_limited", "too many frames; slow down", retry_after=1.0)
+        return False
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self._error("bad_frame", "a frame is a JSON object with a string 'type'")
+            await self.send_error("bad_frame", "a frame is a JSON object with a string 'type'")
             return
         handler = {
             "message.send": self._send_message,
@@ -228,16 +205,16 @@ class ChatConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
             "ping": self._ping,
         }.get(content["type"])
         if handler is None:
-            await self._error("unknown_type", f"unknown frame type {content['type']!r}")
+            await self.send_error("unknown_type", f"unknown frame type {content['type']!r}")
             return
         try:
             await handler(content)
         except services.ChatError as exc:
             retry_after = getattr(exc, "retry_after", None)
-            await self._error(exc.code, str(exc), content, retry_after=retry_after)
+            await self.send_error(exc.code, str(exc), content, retry_after=retry_after)
         except Exception:
             logger.exception("chat frame %s failed in room %s", content["type"], self.room_id)
-            await self._error("internal", "the server could not handle this frame", content)
+            await self.send_error("internal", "the server could not handle this frame", content)
 
     def _require_member(self) -> None:
         if not self.is_member:
@@ -348,21 +325,3 @@ class ChatConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
 
     async def _ping(self, frame: dict[str, Any]) -> None:
         await self.send_json({"type": "pong"})
-
-    async def _error(
-        self,
-        code: str,
-        message: str,
-        frame: dict[str, Any] | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        reply: dict[str, Any] = {"type": "error", "code": code, "message": message}
-        if frame is not None:
-            # Say which frame was refused, so a client can tie the error to its edit or reaction.
-            reply["frame"] = frame.get("type")
-            for key in ("client_id", "id"):
-                if isinstance(frame.get(key), (str, int)) and not isinstance(frame.get(key), bool):
-                    reply[key] = frame[key]
-        if retry_after is not None:
-            reply["retry_after"] = round(retry_after, 2)
-        await self.send_json(reply)

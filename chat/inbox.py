@@ -11,19 +11,17 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chat.models import ChatMember
 from chat.payloads import room_group, user_group
-from collab.ws_dispatch import DirectDispatchMixin
+from collab.ws_json import JsonSocketConsumer
 from presence.hub import get_hub
 from presence.store import Connection
 
 logger = logging.getLogger(__name__)
 
 
-class InboxConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
-    closed = False
+class InboxConsumer(JsonSocketConsumer):
     presence: Connection | None = None
 
     async def connect(self) -> None:
@@ -32,20 +30,16 @@ class InboxConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         self.read_seen: dict[int, int] = {}
         await self.accept()
         if user is None or not user.is_authenticated:
-            await self._refuse(4401)
+            await self.refuse(4401)
             return
         if not self.scope.get("origin_allowed", False):
-            await self._refuse(4403)
+            await self.refuse(4403)
             return
         self.user_id = int(user.pk)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await self._follow_rooms()
         self.presence = Connection(self.channel_name, self.user_id, user.get_username(), None)
         await get_hub().join(self.presence)
-
-    async def _refuse(self, code: int) -> None:
-        self.closed = True
-        await self.close(code=code)
 
     async def _follow_rooms(self) -> None:
         """Listen to exactly the groups of the user's current rooms."""
@@ -70,10 +64,6 @@ class InboxConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         if self.presence is not None:
             await get_hub().leave(self.presence)
 
-    async def send_json(self, content: Any, close: bool = False) -> None:
-        if not self.closed:
-            await super().send_json(content, close)
-
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if (
             isinstance(content, dict)
@@ -84,18 +74,7 @@ class InboxConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         elif isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         else:
-            await self.send_json(
-                {"type": "error", "code": "unknown_type", "message": "the inbox takes presence and ping"}
-            )
-
-    @classmethod
-    async def decode_json(cls, text_data: str) -> Any:
-        import json
-
-        try:
-            return json.loads(text_data)
-        except ValueError:
-            return None
+            await self.send_error("unknown_type", "the inbox takes presence and ping frames")
 
     # -- group events -------------------------------------------------------
 

@@ -181,3 +181,24 @@ def test_a_removed_member_is_disconnected_from_a_private_room(start_worker: Star
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
 
     asyncio.run(scenario())
+
+
+def test_the_inbox_refuses_strangers_and_answers_bad_frames(start_worker: StartWorker) -> None:
+    worker = start_worker()
+    ivan = make_user(worker, "inbivan")
+
+    async def scenario() -> None:
+        inbox = await ChatClient.open(worker, None, ivan)
+        await inbox.socket.send(b"\x00\x01")
+        assert (await inbox.next("error"))["code"] == "bad_frame"
+        await inbox.socket.send("{not json")
+        assert (await inbox.next("error"))["code"] == "unknown_type"
+        await inbox.send(type="ping")
+        await inbox.next("pong")
+        await inbox.socket.close()
+        stranger = await websockets.connect(f"ws://127.0.0.1:{worker.port}/ws/chat?token=wrong")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await stranger.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+    asyncio.run(scenario())
