@@ -8,6 +8,7 @@ are filled from the log). Invalid frames get an error frame, never a crash.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -19,6 +20,8 @@ from chat import selectors, services
 from chat.models import ChatMember, ChatMessage, ChatRoom
 from chat.payloads import change_event, message_payload, room_group
 from chat.resume import version_for_seq
+from chat.sequencer import ChangeSequencer
+from chat.watch import get_watch
 from collab.ws_auth import query_param
 from collab.ws_json import JsonSocketConsumer
 from presence.hub import get_hub
@@ -28,6 +31,8 @@ from presence.store import Connection, Person
 logger = logging.getLogger(__name__)
 
 RESUME_PAGE = 100  # changes per resume page; the client asks for the next one
+MAX_FILL_PAGES = 10  # pages one gap fill reads before letting other work run
+GAP_WAIT_SECONDS = 0.2  # how long an out-of-order change waits for the one before it
 TYPING_REPEAT_SECONDS = 2.0  # at most one "typing" broadcast per socket this often
 
 
@@ -51,9 +56,11 @@ class FrameBudget:
 
 
 class ChatConsumer(JsonSocketConsumer):
+    metrics_kind = "chat"
     room_id = 0
-    sent_version = 0  # the highest version_seq this socket has been sent
+    user_id = 0
     is_member = False
+    _background: set[asyncio.Future[None]] = set()
     presence: Connection | None = None
     typing_sent_at = 0.0
     typing_active = False
@@ -61,37 +68,45 @@ class ChatConsumer(JsonSocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.budget = FrameBudget(settings.COLLAB_CHAT_FRAMES_PER_SECOND)
-        code = None
-        room = None
-        if user is None or not user.is_authenticated:
-            code = 4401
-        elif not self.scope.get("origin_allowed", False):
-            code = 4403
-        else:
-            try:
-                self.room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
-            except ValueError:
-                self.room_id = 0
-            room, readable, self.is_member = await database_sync_to_async(self._access)(user)
-            code = 4404 if room is None else (None if readable else 4403)
-        await self.accept()
-        if code is not None:
-            await self.refuse(code)
+        self.sequencer = ChangeSequencer()
+        self.delivery = asyncio.Lock()  # live events, gap fills, resume pages and the watch take turns
+        self.resuming = False
+        self.read_markers: dict[str, int] = {}
+        self._gap_timer: asyncio.TimerHandle | None = None
+        if not await self.accept_counted():
             return
+        if user is None or not user.is_authenticated:
+            await self.refuse(4401)
+            return
+        if not self.scope.get("origin_allowed", False):
+            await self.refuse(4403)
+            return
+        self.user_id = int(user.pk)
+        raw_id = self.scope["url_route"]["kwargs"]["room_id"]
+        self.room_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() else 0
+        # Subscribe before reading access and the log: a change or a removal committed from
+        # now on reaches this socket, one committed before is in what we read.
         await self.channel_layer.group_add(room_group(self.room_id), self.channel_name)
+        room, readable, self.is_member = await database_sync_to_async(self._access)(user)
+        if room is None or not readable:
+            await self.refuse(4404 if room is None else 4403)
+            return
         after_version = self._query_int("after_version")
         after_seq = self._query_int("after")
         if after_version is None and after_seq is not None:
             after_version = await database_sync_to_async(version_for_seq)(self.room_id, after_seq)
         if after_version is None:
-            self.sent_version = room.last_version if room else 0
+            self.sequencer = ChangeSequencer(room.last_version)
         else:
-            await self._resume(after_version)
+            # A client ahead of the log (a restored backup, a bug) must not mute live changes.
+            self.sequencer = ChangeSequencer(min(after_version, room.last_version))
+            await self._resume(self.sequencer.sent)
+        get_watch().add(self)
         self.presence = Connection(self.channel_name, user.pk, user.get_username(), chat_object(self.room_id))
-        await get_hub().join(self.presence, self._deliver_presence)
+        await get_hub().join(self.presence, self._deliver_presence, alive=lambda: not self.closed)
 
     def _access(self, user: Any) -> tuple[ChatRoom | None, bool, bool]:
-        room = ChatRoom.objects.filter(pk=self.room_id).first()
+        room = ChatRoom.objects.filter(pk=self.room_id).first() if self.room_id else None
         if room is None:
             return None, False, False
         member = ChatMember.objects.filter(room=room, user_id=user.pk).exists()
@@ -104,49 +119,94 @@ class ChatConsumer(JsonSocketConsumer):
         except ValueError:
             return None
 
-    async def _resume(self, after: int) -> None:
-        after = max(after, self.sent_version)  # never send a change twice on one socket
-        changes = await database_sync_to_async(selectors.changes_after)(self.room_id, after, RESUME_PAGE + 1)
-        page = changes[:RESUME_PAGE]
-        for message in page:
-            await self.send_json(change_event(message_payload(message), after))
-        self.sent_version = page[-1].version_seq if page else after
-        done = "resume.partial" if len(changes) > RESUME_PAGE else "resume.done"
-        await self.send_json({"type": done, "after_version": self.sent_version})
-
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if self.presence is not None:
+            await get_hub().leave(self.presence)  # first: it never raises, the rest may
+        if self._gap_timer is not None:
+            self._gap_timer.cancel()
         if not self.room_id:
             return
+        get_watch().discard(self)
         await self._set_typing(False)
         await self.channel_layer.group_discard(room_group(self.room_id), self.channel_name)
-        if self.presence is not None:
-            await get_hub().leave(self.presence)
 
-    # -- live events (group messages) -------------------------------------
+    # -- sending changes, in order and once ---------------------------------
+
+    async def _resume(self, after: int) -> None:
+        """One page of the log after `after` (never before what this socket already sent)."""
+        async with self.delivery:
+            start = max(after, self.sequencer.sent)
+            rows = await self._read_log(start, RESUME_PAGE + 1)
+            page = rows[:RESUME_PAGE]
+            for payload in self.sequencer.take_from_log(page):
+                await self.send_json(change_event(payload, start))
+            self.resuming = len(rows) > RESUME_PAGE
+            done = "resume.partial" if self.resuming else "resume.done"
+            await self.send_json({"type": done, "after_version": self.sequencer.sent})
+            if not self.resuming and self.sequencer.has_gap:
+                await self._fill_gap_locked()  # changes that went live while the client paged
+
+    async def _read_log(self, after: int, limit: int) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            return [message_payload(m) for m in selectors.changes_after(self.room_id, after, limit)]
+
+        rows: list[dict[str, Any]] = await database_sync_to_async(read)()
+        return rows
 
     async def chat_change(self, event: dict[str, Any]) -> None:
-        payload = event["message"]
-        version = payload["version_seq"]
-        if version <= self.sent_version:
-            return  # already sent (resume overlapped with live events)
-        if version == self.sent_version + 1:
-            await self.send_json(change_event(payload, self.sent_version))
-            self.sent_version = version
-            return
-        # Events of one room can arrive out of order (or be lost): fill the gap from the log.
-        await self._catch_up()
+        async with self.delivery:
+            if self.resuming:
+                self.sequencer.note(event["message"])  # the next page reads it from the log
+                return
+            before = self.sequencer.sent
+            for payload in self.sequencer.offer(event["message"]):
+                await self.send_json(change_event(payload, before))
+                before = payload["version_seq"]
+            if self.sequencer.has_gap and self._gap_timer is None:
+                # Usually the missing event is just behind (two workers published): wait a moment
+                # before every socket of the room reads the log.
+                loop = asyncio.get_running_loop()
+                self._gap_timer = loop.call_later(GAP_WAIT_SECONDS, self._gap_timer_fired)
 
-    async def _catch_up(self) -> None:
-        after = self.sent_version
-        changes = await database_sync_to_async(selectors.changes_after)(self.room_id, after, RESUME_PAGE)
-        for message in changes:
-            if message.version_seq > self.sent_version:
-                await self.send_json(change_event(message_payload(message), after))
-                self.sent_version = message.version_seq
+    def _gap_timer_fired(self) -> None:
+        self._gap_timer = None
+        task = asyncio.ensure_future(self._fill_gap())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _fill_gap(self) -> None:
+        async with self.delivery:
+            if not self.closed and not self.resuming and self.sequencer.has_gap:
+                await self._fill_gap_locked()
+
+    async def _fill_gap_locked(self) -> None:
+        """Read the log after what was sent, to its end (a bounded number of pages per call)."""
+        for _ in range(MAX_FILL_PAGES):
+            start = self.sequencer.sent
+            rows = await self._read_log(start, RESUME_PAGE)
+            for payload in self.sequencer.take_from_log(rows):
+                await self.send_json(change_event(payload, start))
+            if len(rows) < RESUME_PAGE:
+                return
+
+    async def check(self, committed_version: int, is_member: bool, readable: bool) -> None:
+        """The watch's round: close if access is gone; read what a lost event left out."""
+        if self.closed:
+            return
+        if not readable:
+            await self.refuse(4403)
+            return
+        self.is_member = is_member
+        async with self.delivery:
+            if not self.resuming and self.sequencer.sent < committed_version:
+                await self._fill_gap_locked()
 
     async def chat_read(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "read", "user": event["user"], "seq": event["seq"]})
+        user, seq = event["user"], event["seq"]
+        if seq > self.read_markers.get(user, -1):  # two workers may deliver markers out of order
+            self.read_markers[user] = seq
+            await self.send_json({"type": "read", "user": user, "seq": seq})
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event["user_id"] != self.scope["user"].pk:
@@ -163,16 +223,13 @@ class ChatConsumer(JsonSocketConsumer):
         await self.send_json({"type": "room", "room": event["room"]})
 
     async def chat_membership(self, event: dict[str, Any]) -> None:
-        if event.get("user_id") != self.scope["user"].pk:
-            return
-        self.is_member = event.get("action") == "added"
-        if not self.is_member:
-            room = await ChatRoom.objects.filter(pk=self.room_id).afirst()
-            readable = room is not None and await database_sync_to_async(selectors.can_read)(
-                room, self.scope["user"]
-            )
-            if not readable:
-                await self.refuse(4403)
+        if event.get("user_id") == self.user_id:
+            await self._refresh_access()
+
+    async def _refresh_access(self) -> None:
+        room, readable, self.is_member = await database_sync_to_async(self._access)(self.scope["user"])
+        if room is None or not readable:
+            await self.refuse(4404 if room is None else 4403)
 
     async def chat_rooms_changed(self, event: dict[str, Any]) -> None:
         """For the inbox socket; a room socket learns what it needs from the room's own events."""
@@ -216,12 +273,14 @@ class ChatConsumer(JsonSocketConsumer):
             logger.exception("chat frame %s failed in room %s", content["type"], self.room_id)
             await self.send_error("internal", "the server could not handle this frame", content)
 
-    def _require_member(self) -> None:
+    async def _require_member(self) -> None:
+        if not self.is_member:
+            await self._refresh_access()  # an "added" event may have been lost
         if not self.is_member:
             raise services.ChatError("not_member", "join the room first")
 
     async def _send_message(self, frame: dict[str, Any]) -> None:
-        self._require_member()
+        await self._require_member()
         client_id, body, parent = frame.get("client_id"), frame.get("body"), frame.get("parent_id")
         if not isinstance(client_id, str) or not isinstance(body, str):
             raise services.ChatError("invalid", "message.send needs string client_id and body")
@@ -250,7 +309,7 @@ class ChatConsumer(JsonSocketConsumer):
         await database_sync_to_async(services.delete_message)(message, self.scope["user"])
 
     async def _react(self, frame: dict[str, Any]) -> None:
-        self._require_member()
+        await self._require_member()
         message = await self._room_message(frame)
         emoji = frame.get("emoji")
         if not isinstance(emoji, str):
@@ -263,13 +322,15 @@ class ChatConsumer(JsonSocketConsumer):
         message_id = frame.get("id")
         if not isinstance(message_id, int) or isinstance(message_id, bool):
             raise services.ChatError("invalid", "the frame needs an integer message id")
-        message = await ChatMessage.objects.filter(room_id=self.room_id, pk=message_id).afirst()
+        message: ChatMessage | None = await database_sync_to_async(
+            ChatMessage.objects.filter(room_id=self.room_id, pk=message_id).first
+        )()
         if message is None:
             raise services.ChatError("not_found", "no such message in this room")
         return message
 
     async def _typing(self, frame: dict[str, Any]) -> None:
-        self._require_member()
+        await self._require_member()
         active = frame.get("active")
         if not isinstance(active, bool):
             raise services.ChatError("invalid", "typing needs a boolean 'active'")
@@ -299,7 +360,7 @@ class ChatConsumer(JsonSocketConsumer):
             logger.warning("typing broadcast failed", exc_info=True)  # ephemeral: it expires anyway
 
     async def _read(self, frame: dict[str, Any]) -> None:
-        self._require_member()
+        await self._require_member()
         seq = frame.get("seq")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise services.ChatError("invalid", "read needs a non-negative integer 'seq'")

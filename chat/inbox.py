@@ -22,13 +22,15 @@ logger = logging.getLogger(__name__)
 
 
 class InboxConsumer(JsonSocketConsumer):
+    metrics_kind = "inbox"
     presence: Connection | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.rooms: set[int] = set()
         self.read_seen: dict[int, int] = {}
-        await self.accept()
+        if not await self.accept_counted():
+            return
         if user is None or not user.is_authenticated:
             await self.refuse(4401)
             return
@@ -39,7 +41,7 @@ class InboxConsumer(JsonSocketConsumer):
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await self._follow_rooms()
         self.presence = Connection(self.channel_name, self.user_id, user.get_username(), None)
-        await get_hub().join(self.presence)
+        await get_hub().join(self.presence, alive=lambda: not self.closed)
 
     async def _follow_rooms(self) -> None:
         """Listen to exactly the groups of the user's current rooms."""
@@ -56,13 +58,13 @@ class InboxConsumer(JsonSocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if self.presence is not None:
+            await get_hub().leave(self.presence)  # first: it never raises, the rest may
         if not hasattr(self, "user_id"):
             return
+        await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
         for room_id in self.rooms:
             await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
-        await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
-        if self.presence is not None:
-            await get_hub().leave(self.presence)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if (
@@ -106,7 +108,7 @@ class InboxConsumer(JsonSocketConsumer):
         await self.send_json({"type": "rooms.changed"})
 
     async def chat_room(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "rooms.changed"})
+        """Members also get `chat.rooms_changed` on their own group: one refresh is enough."""
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         """Typing is shown inside a room only."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -31,6 +32,18 @@ api = NinjaAPI(
     auth=[BearerToken(), SessionAuth(csrf=True)],
     urls_namespace="api",
 )
+
+
+@api.exception_handler(DataError)
+def unstorable_text(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """E.g. a NUL character in a name: the client's input, not a server fault."""
+    detail = "the request holds text that cannot be stored"
+    return api.create_response(request, {"detail": detail}, status=400)
+
+
+@api.exception_handler(UnicodeEncodeError)
+def invalid_unicode(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "the request holds invalid Unicode text"}, status=400)
 
 
 @api.exception_handler(AuthenticationError)

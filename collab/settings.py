@@ -215,6 +215,8 @@ COLLAB_AWARENESS_TIMEOUT_SECONDS = env_float("COLLAB_AWARENESS_TIMEOUT_SECONDS",
 COLLAB_CHAT_RATE = env_str("COLLAB_CHAT_RATE", "30/10")
 # Flood guard per chat socket: frames per second sustained (bursts of five seconds' worth).
 COLLAB_CHAT_FRAMES_PER_SECOND = env_float("COLLAB_CHAT_FRAMES_PER_SECOND", 50.0)
+# How often a worker checks its chat sockets for lost events and lost access.
+COLLAB_CHAT_CHECK_SECONDS = env_float("COLLAB_CHAT_CHECK_SECONDS", 5.0)
 COLLAB_CHAT_TYPING_SECONDS = env_float("COLLAB_CHAT_TYPING_SECONDS", 6.0)
 
 # Presence (presence/): a connection not renewed within the TTL is gone (a crashed

@@ -13,7 +13,8 @@ import uuid
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from collab import metrics
+from collab import connections, metrics
+from collab.connections import CLOSE_BUSY
 from collab.protocol import ProtocolError
 from collab.sync.registry import get_registry
 from collab.sync.room import Room, RoomStore
@@ -31,9 +32,7 @@ CLOSE_NOT_FOUND = 4404
 # guard for a daphne started with a larger explicit limit (apps cannot send 1009).
 CLOSE_TOO_BIG = 4413
 CLOSE_INTERNAL = 4500  # apps may only send 1000 and 3000-4999
-CLOSE_BUSY = 4503  # this worker is at COLLAB_MAX_CONNECTIONS: retry later (elsewhere)
 
-_open_connections = 0
 
 
 class RefusedError(Exception):
@@ -98,7 +97,7 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         self.peer_id = uuid.uuid4().hex
         user = self.scope.get("user")
         try:
-            if _open_connections >= settings.COLLAB_MAX_CONNECTIONS:
+            if connections.at_capacity():
                 raise RefusedError(CLOSE_BUSY, "server busy, retry later")
             if user is None or not user.is_authenticated:
                 raise RefusedError(CLOSE_UNAUTHENTICATED, "authentication required")
@@ -119,13 +118,13 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             await self.refuse(CLOSE_INTERNAL, "internal error")
             return
         await self.accept()
-        self._count_connection(+1)
+        connections.opened(self.metrics_kind)
         try:
             await self.room.join(self)
             # An access change handled while the room was loading did not reach us yet.
             await self.refresh_access()
             self.presence = Connection(self.peer_id, user.pk, user.get_username(), self.presence_object())
-            await get_hub().join(self.presence)
+            await get_hub().join(self.presence, alive=lambda: not self.closed)
         except Exception:
             logger.exception("joining %s failed", self.room.key)
             await self.refuse(CLOSE_INTERNAL, "internal error")
@@ -150,11 +149,6 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             logger.exception("frame handling failed in %s", self.room.key)
             await self.refuse(CLOSE_INTERNAL, "internal error")
 
-    def _count_connection(self, delta: int) -> None:
-        global _open_connections
-        _open_connections += delta
-        metrics.WS_CONNECTIONS.labels(self.metrics_kind).inc(delta)
-
     async def disconnect(self, code: int) -> None:
         self.closed = True
         if self.presence is not None:
@@ -162,7 +156,7 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         room, self.room = self.room, None
         if room is None:
             return
-        self._count_connection(-1)
+        connections.closed(self.metrics_kind)
         try:
             await room.leave(self)
         finally:

@@ -7,6 +7,8 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from collab import connections
+from collab.connections import CLOSE_BUSY
 from collab.ws_dispatch import DirectDispatchMixin
 
 MAX_FRAME_CHARS = 64 * 1024  # JSON sockets carry small frames (a 10 000-character message fits many times)
@@ -14,6 +16,24 @@ MAX_FRAME_CHARS = 64 * 1024  # JSON sockets carry small frames (a 10 000-charact
 
 class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
     closed = False
+    metrics_kind = "json"
+    counted = False
+
+    async def accept_counted(self) -> bool:
+        """Accept, counting the socket against COLLAB_MAX_CONNECTIONS; False: refused with 4503."""
+        await self.accept()
+        if connections.at_capacity():
+            await self.refuse(CLOSE_BUSY)
+            return False
+        connections.opened(self.metrics_kind)
+        self.counted = True
+        return True
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.counted:
+            self.counted = False
+            connections.closed(self.metrics_kind)
+        await super().websocket_disconnect(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:

@@ -53,7 +53,7 @@ def _readable_object(request: HttpRequest, raw: str) -> str:
         from chat.models import ChatRoom
         from chat.selectors import can_read
 
-        room = ChatRoom.objects.filter(pk=int(ident)).first() if ident.isdigit() else None
+        room = ChatRoom.objects.filter(pk=int(ident)).first() if ident.isascii() and ident.isdigit() else None
         if room is None:
             raise HttpError(404, "unknown room")
         if not can_read(room, request.user):

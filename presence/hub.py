@@ -18,13 +18,14 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from presence.store import AWAY, Connection, Person, PresenceStore, people
 
 logger = logging.getLogger(__name__)
 
 Deliver = Callable[[list[Person]], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -40,6 +41,7 @@ class PresenceConfig:
 class _Watcher:
     connection: Connection
     deliver: Deliver | None
+    alive: Callable[[], bool] | None = None
 
 
 @dataclass
@@ -70,32 +72,49 @@ class PresenceHub:
 
     # -- sockets ---------------------------------------------------------
 
-    async def join(self, connection: Connection, deliver: Deliver | None = None) -> None:
-        """Register a socket; `deliver` hears "who is here" for its object now and on each change."""
-        watcher = _Watcher(connection, deliver)
+    async def join(
+        self,
+        connection: Connection,
+        deliver: Deliver | None = None,
+        alive: Callable[[], bool] | None = None,
+    ) -> None:
+        """Register a socket; `deliver` hears "who is here" for its object now and on each change.
+
+        Never raises: presence is a courtesy, so a Redis blip must not cost anyone their socket.
+        `alive` is a safety net: a socket that closed without `leave` stops being renewed.
+        """
+        watcher = _Watcher(connection, deliver, alive)
         self.connections[connection.conn_id] = watcher  # before any await: a quick leave finds it
         if connection.obj is not None:
             self.objects.setdefault(connection.obj, _Watched()).watchers[connection.conn_id] = watcher
-        await self._start()
+        try:
+            await self._start()
+        except Exception:
+            logger.warning("presence hub could not start; retrying with the next socket", exc_info=True)
+            return  # the watcher stays registered: the heartbeat writes it once the hub runs
         now = self.clock()
         self._touched[connection.user_id] = now
-        await self._store_call(self.store.touch(connection.user_id, now))
-        await self._store_call(self.store.renew([connection], now + self.config.ttl))
+        await self._quietly(self.store.touch(connection.user_id, now))
+        await self._quietly(self.store.renew([connection], now + self.config.ttl))
         if connection.conn_id not in self.connections:
-            await self._store_call(self.store.drop(connection, self.clock()))  # it left meanwhile
+            await self._quietly(self.store.drop(connection, self.clock()))  # it left meanwhile
             return
         if connection.obj is None:
             return
         await self._layer_call("group_add", object_group(connection.obj), self._channel)
-        changed = await self._announce(connection.obj)
+        changed = await self._quietly(self._announce(connection.obj))
         watched = self.objects.get(connection.obj)
         if not changed and watched is not None and watched.last is not None:
             await self._deliver_one(watcher, watched.last)  # nothing new to tell the others
 
     async def leave(self, connection: Connection) -> None:
+        """Unregister a socket. Never raises (a failed drop expires after the TTL)."""
         if self.connections.pop(connection.conn_id, None) is None:
             return
-        await self._store_call(self.store.drop(connection, self.clock()))
+        await self._quietly(self.store.drop(connection, self.clock()))
+        await self._forget_watcher(connection)
+
+    async def _forget_watcher(self, connection: Connection) -> None:
         if connection.obj is None:
             return
         watched = self.objects.get(connection.obj)
@@ -104,28 +123,29 @@ class PresenceHub:
             if not watched.watchers:
                 del self.objects[connection.obj]
                 await self._layer_call("group_discard", object_group(connection.obj), self._channel)
-        await self._announce(connection.obj)
+        await self._quietly(self._announce(connection.obj))
 
     @staticmethod
-    async def _store_call(call: Awaitable[None]) -> None:
+    async def _quietly(call: Awaitable[T]) -> T | None:
         try:
-            await call
+            return await call
         except Exception:
             # A later heartbeat renews the entry; a stale one expires after the TTL.
             logger.warning("presence store unavailable", exc_info=True)
+            return None
 
     async def activity(self, user_id: int) -> None:
-        """The user did something: keep them online (store writes are throttled)."""
+        """The user did something: keep them online (store writes are throttled). Never raises."""
         now = self.clock()
         if now - self._touched.get(user_id, 0.0) < self.config.touch_every:
             return
         self._touched[user_id] = now
-        await self.store.touch(user_id, now)
+        await self._quietly(self.store.touch(user_id, now))
         if user_id in self._away_users:
             self._away_users.discard(user_id)
             for obj, watched in list(self.objects.items()):
                 if any(w.connection.user_id == user_id for w in watched.watchers.values()):
-                    await self._announce(obj)
+                    await self._quietly(self._announce(obj))
 
     # -- reading ---------------------------------------------------------
 
@@ -183,7 +203,13 @@ class PresenceHub:
     async def _start(self) -> None:
         if self._starting is None:
             self._starting = asyncio.ensure_future(self._start_tasks())
-        await asyncio.shield(self._starting)
+        starting = self._starting
+        try:
+            await asyncio.shield(starting)
+        except Exception:
+            if self._starting is starting:
+                self._starting = None  # the next join tries again (e.g. once Redis is back)
+            raise
 
     async def _start_tasks(self) -> None:
         self._channel = await self.layer.new_channel()
@@ -194,8 +220,16 @@ class PresenceHub:
         ]
 
     async def _heartbeat(self) -> None:
+        for watcher in list(self.connections.values()):
+            if watcher.alive is not None and not watcher.alive():
+                logger.warning("presence: %s closed without leaving", watcher.connection.conn_id)
+                await self.leave(watcher.connection)
         connections = [watcher.connection for watcher in self.connections.values()]
         await self.store.renew(connections, self.clock() + self.config.ttl)
+        # A leave that ran while the renewal was in flight must not be undone by it.
+        for connection in connections:
+            if connection.conn_id not in self.connections:
+                await self._quietly(self.store.drop(connection, self.clock()))
 
     async def _sweep(self) -> None:
         await self.refresh(list(self.objects))

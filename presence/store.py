@@ -16,7 +16,7 @@ Redis layout (prefix `{COLLAB_REDIS_PREFIX}:presence`):
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 ONLINE = "online"
@@ -37,7 +37,8 @@ class Person:
     user_id: int
     username: str
     status: str
-    last_active: float | None = None
+    # Not compared: a list of people only changes when someone comes, goes or changes status.
+    last_active: float | None = field(default=None, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {"user": self.username, "status": self.status}

@@ -25,6 +25,17 @@ class RateLimited(ChatError):  # noqa: N818 - the name the consumer and docs use
         self.retry_after = retry_after
 
 
+def clean_text(value: str, what: str) -> str:
+    """Refuse text the database cannot store (NUL, lone surrogates) with a clear error, not a 500."""
+    if "\x00" in value:
+        raise ChatError("invalid", f"{what} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ChatError("invalid", f"{what} is not valid Unicode text") from exc
+    return value
+
+
 def lock_room(room_id: int) -> ChatRoom:
     """Lock the room row until the transaction ends: every change of a room's log or members waits here.
 

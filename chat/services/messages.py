@@ -17,6 +17,7 @@ from chat.models import ChangeKind, ChatMessage, ChatReaction, ChatRoom, MemberR
 from chat.services.base import (
     ChatError,
     announce,
+    clean_text,
     lock_room,
     require_member,
     require_unarchived,
@@ -28,6 +29,8 @@ from chat.services.ratelimit import take_slot
 MAX_BODY_CHARS = 10_000
 MAX_CLIENT_ID_CHARS = 64
 MAX_EMOJI_CHARS = 32
+MAX_EMOJI_PER_MESSAGE = 50  # distinct emoji on one message
+MAX_REACTIONS_PER_USER = 10  # one user's reactions on one message
 
 
 def _clean_body(body: str) -> str:
@@ -35,13 +38,13 @@ def _clean_body(body: str) -> str:
         raise ChatError("empty_body", "a message needs a body")
     if len(body) > MAX_BODY_CHARS:
         raise ChatError("too_long", f"a message is at most {MAX_BODY_CHARS} characters")
-    return body
+    return clean_text(body, "the message")
 
 
 def _clean_client_id(client_id: str) -> str:
     if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_CLIENT_ID_CHARS:
         raise ChatError("invalid_client_id", f"client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters")
-    return client_id
+    return clean_text(client_id, "client_id")
 
 
 def _clean_emoji(emoji: str) -> str:
@@ -51,7 +54,7 @@ def _clean_emoji(emoji: str) -> str:
         or any(char.isspace() for char in emoji)
     ):
         raise ChatError("invalid_emoji", f"an emoji is 1 to {MAX_EMOJI_CHARS} characters without spaces")
-    return emoji
+    return clean_text(emoji, "the emoji")
 
 
 def _stored(room_id: int, author: Any, client_id: str) -> ChatMessage | None:
@@ -71,6 +74,13 @@ def _check_parent(room_id: int, parent_id: int | None) -> None:
         raise ChatError("deleted", "the message replied to was deleted")
 
 
+def _retried(stored: ChatMessage) -> ChatMessage:
+    """A retry: announce the stored message again, in case the first announcement was lost
+    (a worker killed between commit and publish). Sockets drop versions they already sent."""
+    announce(stored)
+    return stored
+
+
 def post_message(
     room: ChatRoom, author: Any, client_id: str, body: str, parent_id: int | None = None
 ) -> tuple[ChatMessage, bool]:
@@ -84,14 +94,15 @@ def post_message(
     body = _clean_body(body)
     stored = _stored(room.pk, author, client_id)
     if stored is not None:
-        return stored, False
-    require_member(room.pk, author)
-    _check_parent(room.pk, parent_id)
+        return _retried(stored), False
     with transaction.atomic():
         locked = lock_room(room.pk)  # a concurrent retry of the same id waits here, then finds it
         stored = _stored(room.pk, author, client_id)
         if stored is not None:
-            return stored, False
+            return _retried(stored), False
+        # Checked under the lock: a removal or a deletion of the parent that committed first wins.
+        require_member(room.pk, author)
+        _check_parent(room.pk, parent_id)
         require_unarchived(locked)
         take_slot(room.pk, author.pk)
         seq, version = take_numbers(locked, new_message=True)
@@ -128,6 +139,8 @@ def edit_message(message: ChatMessage, editor: Any, body: str) -> ChatMessage:
     with transaction.atomic():
         room = lock_room(message.room_id)
         require_unarchived(room)
+        require_member(room.pk, editor)  # someone who left no longer edits what they wrote there
+        take_slot(room.pk, editor.pk, kind="change")
         message.refresh_from_db()  # the state every other writer left, now that they wait for us
         if message.deleted_at is not None:
             raise ChatError("deleted", "a deleted message cannot be edited")
@@ -142,10 +155,14 @@ def delete_message(message: ChatMessage, actor: Any) -> ChatMessage:
 
     Its reactions go with the body. Deleting a deleted message changes nothing.
     """
-    if message.author_id != actor.pk and role_of(message.room_id, actor) != MemberRole.OWNER:
-        raise ChatError("forbidden", "only the author or a room owner can delete a message")
     with transaction.atomic():
         room = lock_room(message.room_id)
+        role = role_of(room.pk, actor)
+        if role is None:
+            raise ChatError("not_member", "join the room first")
+        if message.author_id != actor.pk and role != MemberRole.OWNER:
+            raise ChatError("forbidden", "only the author or a room owner can delete a message")
+        require_unarchived(room)
         message.refresh_from_db()
         if message.deleted_at is not None:
             return message
@@ -165,6 +182,18 @@ def _store_reaction(message: ChatMessage, user: Any, emoji: str, add: bool) -> b
     return removed > 0
 
 
+def _check_reaction_room(message: ChatMessage, user: Any, emoji: str) -> None:
+    """Bound what a message carries: every frame and page repeats its reactions."""
+    reactions = ChatReaction.objects.filter(message=message)
+    if reactions.filter(user=user, emoji=emoji).exists():
+        return  # already there: a no-op, not a new reaction
+    if reactions.filter(user=user).count() >= MAX_REACTIONS_PER_USER:
+        raise ChatError("too_many_reactions", f"at most {MAX_REACTIONS_PER_USER} reactions per person")
+    distinct = reactions.values("emoji").distinct()
+    if not reactions.filter(emoji=emoji).exists() and distinct.count() >= MAX_EMOJI_PER_MESSAGE:
+        raise ChatError("too_many_reactions", f"at most {MAX_EMOJI_PER_MESSAGE} different emoji per message")
+
+
 def toggle_reaction(message: ChatMessage, user: Any, emoji: str, add: bool) -> ChatMessage:
     """A member adds or removes their `emoji` on a message: one version and one announcement.
 
@@ -172,13 +201,16 @@ def toggle_reaction(message: ChatMessage, user: Any, emoji: str, add: bool) -> C
     no version, no event.
     """
     emoji = _clean_emoji(emoji)
-    require_member(message.room_id, user)
     with transaction.atomic():
         room = lock_room(message.room_id)
+        require_member(room.pk, user)
         require_unarchived(room)
         message.refresh_from_db()
         if message.deleted_at is not None:
             raise ChatError("deleted", "a deleted message cannot be reacted to")
+        if add:
+            _check_reaction_room(message, user, emoji)
+        take_slot(room.pk, user.pk, kind="change")
         if _store_reaction(message, user, emoji, add):
             _record_change(room, message, ChangeKind.REACTED, [])
     return message

@@ -29,12 +29,13 @@ def parse_rate(rate: str) -> tuple[int, float]:
     return parsed
 
 
-def take_slot(room_id: int, user_id: int) -> None:
-    """Count one message; raise RateLimited once the window is full."""
+def take_slot(room_id: int, user_id: int, kind: str = "message") -> None:
+    """Count one message (or, kind "change", one edit or reaction); raise RateLimited once the
+    window is full. Messages and changes have a budget each."""
     limit, period = parse_rate(settings.COLLAB_CHAT_RATE)
     now = time.time()
     window = int(now // period)
-    key = f"chat-rate:{room_id}:{user_id}:{window}"
+    key = f"chat-rate:{kind}:{room_id}:{user_id}:{window}"
     timeout = int(period) + 2  # outlives its window a little; a new window is a new key
     cache.add(key, 0, timeout=timeout)
     try:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from chat.models import ChatMember, ChatRoom, MemberRole, RoomKind
 from chat.payloads import user_group
-from chat.services.base import ChatError, require_owner, room_event, rooms_changed
+from chat.services.base import ChatError, clean_text, require_owner, room_event, rooms_changed
 from collab.events import send_event_on_commit
 
 MAX_NAME_CHARS = 200
@@ -20,6 +20,7 @@ def _clean_name(name: str) -> str:
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name or len(name) > MAX_NAME_CHARS:
         raise ChatError("invalid_name", f"room name must be 1 to {MAX_NAME_CHARS} characters")
+    clean_text(name, "the room name")
     return name
 
 

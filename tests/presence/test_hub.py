@@ -151,3 +151,75 @@ async def test_memory_store_expires_and_reports_like_redis() -> None:
     assert await hub.here("chat.1") == []
     assert await hub.online() == []
 
+
+
+class FailingStore:
+    """A store whose Redis is down: every call fails."""
+
+    def __getattr__(self, name: str) -> Any:
+        async def fail(*args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("redis is down")
+
+        return fail
+
+
+class FlakyLayer:
+    """A layer that cannot open a channel until `up` is set."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.up = False
+
+    async def new_channel(self) -> str:
+        if not self.up:
+            raise ConnectionError("redis is down")
+        channel: str = await self.inner.new_channel()
+        return channel
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_store_outage_never_reaches_the_sockets(redis_layer: Any) -> None:
+    hub = PresenceHub(FailingStore(), redis_layer, FAST)  # type: ignore[arg-type]
+    jane = conn(10, "jane")
+    await hub.join(jane, Watcher())
+    await hub.activity(10)
+    await hub.leave(jane)
+    assert hub.connections == {} and hub.objects == {}
+    await hub.close()
+
+
+async def test_a_hub_that_could_not_start_tries_again(redis_store: Any, redis_layer: Any) -> None:
+    layer = FlakyLayer(redis_layer)
+    hub = PresenceHub(redis_store, layer, FAST)
+    first = conn(11, "kim")
+    await hub.join(first, Watcher())  # the layer is down: no error, and the socket is remembered
+    layer.up = True
+    kim_sees = Watcher()
+    await hub.join(conn(11, "kim"), kim_sees)
+    await eventually(lambda: kim_sees.last == [{"user": "kim", "status": ONLINE}])
+    await hub.close()
+
+
+async def test_a_socket_that_closed_without_leaving_stops_being_renewed(
+    redis_store: Any, redis_layer: Any
+) -> None:
+    hub = PresenceHub(redis_store, redis_layer, FAST)
+    open_sockets = {"leo": True}
+    await hub.join(conn(12, "leo"), Watcher(), alive=lambda: open_sockets["leo"])
+    open_sockets["leo"] = False  # its consumer died before calling leave
+    await eventually(lambda: not hub.connections, within=FAST.heartbeat * 3)
+    assert await hub.online() == []
+    await hub.close()
+
+
+async def test_activity_alone_does_not_resend_an_unchanged_list(redis_store: Any, redis_layer: Any) -> None:
+    hub = PresenceHub(redis_store, redis_layer, FAST)
+    mia_sees = Watcher()
+    await hub.join(conn(13, "mia"), mia_sees)
+    for _ in range(5):
+        await hub.activity(13)
+        await asyncio.sleep(FAST.sweep * 2)
+    assert mia_sees.seen == [[{"user": "mia", "status": ONLINE}]]
+    await hub.close()
