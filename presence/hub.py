@@ -316,9 +316,12 @@ def get_hub() -> PresenceHub:
     """This event loop's hub (one per worker process in production)."""
     from channels.layers import get_channel_layer
 
+    from collab.events import bind_worker_loop
+
     loop = asyncio.get_running_loop()
     hub = _hubs.get(loop)
     if hub is None:
         hub = PresenceHub(store_from_settings(), get_channel_layer(), config_from_settings())
         _hubs[loop] = hub
+        bind_worker_loop()
     return hub
