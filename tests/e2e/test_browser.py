@@ -5,40 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from tests.e2e.servers import REPO, User, Worker, make_document, make_user
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from tests.e2e.browser import chromium, log_in
+from tests.e2e.servers import Worker, make_document, make_user
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not (REPO / "frontend" / "dist" / "index.html").is_file():
-        pytest.fail("frontend/dist is missing: scripts/bootstrap builds it", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
-
-
-def log_in(browser: Browser, worker: Worker, user: User) -> Page:
-    page = browser.new_context(base_url=worker.http_base).new_page()
-    page.goto("/login")
-    page.fill("#username", user.username)
-    page.fill("#password", user.password)
-    page.click("#submit")
-    page.wait_for_url(f"{worker.http_base}/")
-    return page
 
 
 def test_two_browsers_see_each_others_text_and_cursor(

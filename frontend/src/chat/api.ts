@@ -5,6 +5,9 @@
 
 import { ApiError, request } from '../api'
 
+/** The server's limit on a message body, in code points. */
+export const MAX_BODY = 10_000
+
 export type RoomKind = 'public' | 'private' | 'direct'
 export type RoomRole = 'owner' | 'member'
 
@@ -144,6 +147,17 @@ export function publicRoomList(data: PublicRoom[] | { rooms: PublicRoom[] }): Pu
 
 export function wsUrl(path: string, params: Record<string, string | number | undefined> = {}): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}${query(params)}`
+}
+
+/** A websocket frame as an object; null for binary data, bad JSON or a bare JSON value. */
+export function parseFrame(data: unknown): Record<string, unknown> | null {
+  if (typeof data !== 'string') return null
+  try {
+    const frame: unknown = JSON.parse(data)
+    return frame && typeof frame === 'object' ? (frame as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
 }
 
 /** How a room is called in lists: direct rooms by the other people in them. */

@@ -3,7 +3,7 @@
 // (a server that answers 4404, or while it reconnects) the list is polled every 15 s.
 
 import { reconnectDelay } from '../backoff'
-import { chatApi, wsUrl, type Room } from './api'
+import { chatApi, parseFrame, wsUrl, type Room } from './api'
 
 export type LiveMode = 'inbox' | 'poll'
 
@@ -193,13 +193,8 @@ export class RoomDirectory {
       }, 25_000)
     }
     ws.onmessage = (ev) => {
-      if (typeof ev.data !== 'string') return
-      let f: Record<string, unknown>
-      try {
-        f = JSON.parse(ev.data)
-      } catch {
-        return
-      }
+      const f = parseFrame(ev.data)
+      if (!f) return
       if (this.mode !== 'inbox') {
         // The first frame proves this is a real inbox (an unknown path accepts, then closes 4404).
         this.mode = 'inbox'

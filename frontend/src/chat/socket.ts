@@ -4,7 +4,7 @@
 // every reconnect (the server stores a client_id once, so retries are safe).
 
 import { reconnectDelay } from '../backoff'
-import { wsUrl, type Message, type PresenceStatus } from './api'
+import { parseFrame, wsUrl, type Message, type PresenceStatus } from './api'
 
 export type SocketStatus = 'connecting' | 'online' | 'offline' | 'closed'
 
@@ -197,14 +197,8 @@ export class RoomSocket {
     ws.onmessage = (ev) => {
       window.clearTimeout(this.pongTimer) // any frame proves the connection is alive
       this.pongTimer = undefined
-      if (typeof ev.data !== 'string') return
-      let frame: Record<string, unknown>
-      try {
-        frame = JSON.parse(ev.data)
-      } catch {
-        return
-      }
-      if (frame && typeof frame === 'object') this.dispatch(frame)
+      const frame = parseFrame(ev.data)
+      if (frame) this.dispatch(frame)
     }
     ws.onclose = (ev) => {
       this.ws = null

@@ -11,7 +11,7 @@ import { RoomDirectory } from '../chat/directory'
 import { RoomView } from '../chat/room'
 import { Sidebar } from '../chat/sidebar'
 import { parseMarkup, renderMarkup } from '../chat/markup'
-import { errorView, header, requireUser, setNavUnread } from './common'
+import { header, requireUserOrShowError, setNavUnread } from './common'
 
 class ChatShell {
   readonly el: HTMLElement
@@ -119,13 +119,7 @@ export async function chatPage(root: HTMLElement, params: Record<string, string>
     window.clearTimeout(teardown)
     teardown = undefined
   } else {
-    let user
-    try {
-      user = await requireUser()
-    } catch (e) {
-      errorView(root, e)
-      return
-    }
+    const user = await requireUserOrShowError(root)
     if (!user) return
     shell?.destroy()
     shell = new ChatShell(user)

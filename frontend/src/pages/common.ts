@@ -17,6 +17,16 @@ export async function requireUser(): Promise<User | null> {
   }
 }
 
+/** The signed-in user for a page; null after a redirect to /login, or with the failure shown in `root`. */
+export async function requireUserOrShowError(root: HTMLElement): Promise<User | null> {
+  try {
+    return await requireUser()
+  } catch (e) {
+    errorView(root, e)
+    return null
+  }
+}
+
 export function displayName(user: User): string {
   return user.name || user.username
 }

@@ -1,16 +1,10 @@
 import { api, ApiError, type DocumentInfo } from '../api'
 import { clear, formatDate, h } from '../dom'
 import { navigate } from '../router'
-import { errorView, header, requireUser } from './common'
+import { header, requireUserOrShowError } from './common'
 
 export async function homePage(root: HTMLElement): Promise<void> {
-  let user
-  try {
-    user = await requireUser()
-  } catch (e) {
-    errorView(root, e)
-    return
-  }
+  const user = await requireUserOrShowError(root)
   if (!user) return
   document.title = 'Documents · Collab'
 
