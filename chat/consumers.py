@@ -22,6 +22,7 @@ from chat.payloads import change_event, message_payload, room_group
 from chat.resume import version_for_seq
 from chat.sequencer import ChangeSequencer
 from chat.watch import get_watch
+from collab.db_pool import in_write_pool
 from collab.ws_auth import query_param
 from collab.ws_json import JsonSocketConsumer
 from presence.hub import get_hub
@@ -151,7 +152,7 @@ class ChatConsumer(JsonSocketConsumer):
         def read() -> list[dict[str, Any]]:
             return [message_payload(m) for m in selectors.changes_after(self.room_id, after, limit)]
 
-        rows: list[dict[str, Any]] = await database_sync_to_async(read)()
+        rows: list[dict[str, Any]] = await in_write_pool(read)()
         return rows
 
     async def chat_change(self, event: dict[str, Any]) -> None:
@@ -286,7 +287,7 @@ class ChatConsumer(JsonSocketConsumer):
             raise services.ChatError("invalid", "message.send needs string client_id and body")
         if parent is not None and (not isinstance(parent, int) or isinstance(parent, bool)):
             raise services.ChatError("invalid", "parent_id must be an integer")
-        message, _ = await database_sync_to_async(self._post)(client_id, body, parent)
+        message, _ = await in_write_pool(self._post)(client_id, body, parent)
         await self.send_json(
             {"type": "message.ack", "client_id": client_id, "seq": message.seq, "id": message.pk}
         )
@@ -294,7 +295,7 @@ class ChatConsumer(JsonSocketConsumer):
         await get_hub().activity(self.scope["user"].pk)
 
     def _post(self, client_id: str, body: str, parent: int | None) -> tuple[ChatMessage, bool]:
-        room = ChatRoom.objects.get(pk=self.room_id)
+        room = ChatRoom(pk=self.room_id)  # the service locks and reads the row itself
         return services.post_message(room, self.scope["user"], client_id, body, parent)
 
     async def _edit_message(self, frame: dict[str, Any]) -> None:
@@ -302,11 +303,11 @@ class ChatConsumer(JsonSocketConsumer):
         body = frame.get("body")
         if not isinstance(body, str):
             raise services.ChatError("invalid", "message.edit needs a string body")
-        await database_sync_to_async(services.edit_message)(message, self.scope["user"], body)
+        await in_write_pool(services.edit_message)(message, self.scope["user"], body)
 
     async def _delete_message(self, frame: dict[str, Any]) -> None:
         message = await self._room_message(frame)
-        await database_sync_to_async(services.delete_message)(message, self.scope["user"])
+        await in_write_pool(services.delete_message)(message, self.scope["user"])
 
     async def _react(self, frame: dict[str, Any]) -> None:
         await self._require_member()
@@ -315,7 +316,7 @@ class ChatConsumer(JsonSocketConsumer):
         if not isinstance(emoji, str):
             raise services.ChatError("invalid_emoji", "a reaction needs a string emoji")
         add = frame["type"] == "reaction.add"
-        await database_sync_to_async(services.toggle_reaction)(message, self.scope["user"], emoji, add)
+        await in_write_pool(services.toggle_reaction)(message, self.scope["user"], emoji, add)
         await get_hub().activity(self.scope["user"].pk)
 
     async def _room_message(self, frame: dict[str, Any]) -> ChatMessage:
@@ -364,11 +365,11 @@ class ChatConsumer(JsonSocketConsumer):
         seq = frame.get("seq")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise services.ChatError("invalid", "read needs a non-negative integer 'seq'")
-        await database_sync_to_async(self._mark_read)(seq)
+        await in_write_pool(self._mark_read)(seq)
         await get_hub().activity(self.scope["user"].pk)
 
     def _mark_read(self, seq: int) -> int:
-        room = ChatRoom.objects.get(pk=self.room_id)
+        room = ChatRoom(pk=self.room_id)  # the service reads what it needs under its own lock
         return services.mark_read(room, self.scope["user"], seq)
 
     async def _presence(self, frame: dict[str, Any]) -> None:

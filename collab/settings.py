@@ -211,6 +211,9 @@ COLLAB_COMPACT_THRESHOLD = env_int("COLLAB_COMPACT_THRESHOLD", 200)
 COLLAB_ANTIENTROPY_SECONDS = env_float("COLLAB_ANTIENTROPY_SECONDS", 5.0)
 COLLAB_AWARENESS_TIMEOUT_SECONDS = env_float("COLLAB_AWARENESS_TIMEOUT_SECONDS", 30.0)
 
+# Threads (each with its own database connection) that run websocket writes in parallel.
+COLLAB_DB_WRITE_THREADS = env_int("COLLAB_DB_WRITE_THREADS", 4)
+
 # Chat: messages a user may post per room per window ("COUNT/SECONDS").
 COLLAB_CHAT_RATE = env_str("COLLAB_CHAT_RATE", "30/10")
 # Flood guard per chat socket: frames per second sustained (bursts of five seconds' worth).

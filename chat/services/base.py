@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
+
 from chat.models import ChatMember, ChatMessage, ChatRoom, MemberRole, RoomKind
 from chat.payloads import message_payload, room_group, user_group
 from collab.events import send_event_on_commit
@@ -36,16 +38,17 @@ def clean_text(value: str, what: str) -> str:
     return value
 
 
-def lock_room(room_id: int) -> ChatRoom:
+def lock_room(room_id: int, member: Any = None) -> ChatRoom:
     """Lock the room row until the transaction ends: every change of a room's log or members waits here.
 
     Only the fields the writers decide on are loaded, fresh (a caller's room instance may be stale).
+    With `member`, the same round trip reads that user's role as `room.member_role` (None: not a member).
     """
-    return (
-        ChatRoom.objects.select_for_update()
-        .only("kind", "archived_at", "last_seq", "last_version")
-        .get(pk=room_id)
-    )
+    rows = ChatRoom.objects.select_for_update().only("kind", "archived_at", "last_seq", "last_version")
+    if member is not None:
+        role = ChatMember.objects.filter(room_id=OuterRef("pk"), user_id=member.pk).values("role")[:1]
+        rows = rows.annotate(member_role=Subquery(role))
+    return rows.get(pk=room_id)
 
 
 def take_numbers(room: ChatRoom, new_message: bool) -> tuple[int, int]:

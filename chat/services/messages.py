@@ -14,8 +14,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from chat.models import ChangeKind, ChatMessage, ChatReaction, ChatRoom, MemberRole
+from chat.services import fastpost
 from chat.services.base import (
     ChatError,
+    RateLimited,
     announce,
     clean_text,
     lock_room,
@@ -24,7 +26,7 @@ from chat.services.base import (
     role_of,
     take_numbers,
 )
-from chat.services.ratelimit import take_slot
+from chat.services.ratelimit import give_back_slot, take_slot
 
 MAX_BODY_CHARS = 10_000
 MAX_CLIENT_ID_CHARS = 64
@@ -81,6 +83,25 @@ def _retried(stored: ChatMessage) -> ChatMessage:
     return stored
 
 
+def _post_in_one_statement(
+    room: ChatRoom, author: Any, client_id: str, body: str
+) -> tuple[ChatMessage, bool] | None:
+    """The common case in one round trip (see fastpost); None hands over to the general path."""
+    try:
+        take_slot(room.pk, author.pk)  # before the statement: the row lock is not held meanwhile
+    except RateLimited:
+        stored = _stored(room.pk, author, client_id)
+        if stored is not None:
+            return _retried(stored), False  # a retry is never refused
+        raise
+    message = fastpost.try_post(room.pk, author, client_id, body)
+    if message is None:
+        give_back_slot(room.pk, author.pk)  # a retry, or refused: the general path decides
+        return None
+    announce(message)
+    return message, True
+
+
 def post_message(
     room: ChatRoom, author: Any, client_id: str, body: str, parent_id: int | None = None
 ) -> tuple[ChatMessage, bool]:
@@ -92,16 +113,20 @@ def post_message(
     """
     client_id = _clean_client_id(client_id)
     body = _clean_body(body)
-    stored = _stored(room.pk, author, client_id)
-    if stored is not None:
-        return _retried(stored), False
+    if parent_id is None and fastpost.supported():
+        posted = _post_in_one_statement(room, author, client_id, body)
+        if posted is not None:
+            return posted
     with transaction.atomic():
-        locked = lock_room(room.pk)  # a concurrent retry of the same id waits here, then finds it
+        # One round trip locks the room and reads the author's role. A concurrent retry of
+        # the same client id waits here, then finds the stored message.
+        locked = lock_room(room.pk, member=author)
         stored = _stored(room.pk, author, client_id)
         if stored is not None:
             return _retried(stored), False
         # Checked under the lock: a removal or a deletion of the parent that committed first wins.
-        require_member(room.pk, author)
+        if locked.member_role is None:  # type: ignore[attr-defined]
+            raise ChatError("not_member", "join the room first")
         _check_parent(room.pk, parent_id)
         require_unarchived(locked)
         take_slot(room.pk, author.pk)

@@ -8,6 +8,7 @@ are about to be stored are counted: retries of a stored client id never are.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from django.conf import settings
@@ -29,19 +30,29 @@ def parse_rate(rate: str) -> tuple[int, float]:
     return parsed
 
 
+def _key(room_id: int, user_id: int, kind: str, window: int) -> str:
+    return f"chat-rate:{kind}:{room_id}:{user_id}:{window}"
+
+
 def take_slot(room_id: int, user_id: int, kind: str = "message") -> None:
     """Count one message (or, kind "change", one edit or reaction); raise RateLimited once the
     window is full. Messages and changes have a budget each."""
     limit, period = parse_rate(settings.COLLAB_CHAT_RATE)
     now = time.time()
     window = int(now // period)
-    key = f"chat-rate:{kind}:{room_id}:{user_id}:{window}"
+    key = _key(room_id, user_id, kind, window)
     timeout = int(period) + 2  # outlives its window a little; a new window is a new key
-    cache.add(key, 0, timeout=timeout)
     try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=timeout)
-        used = 1
+        used = cache.incr(key)  # one round trip once the window's counter exists
+    except ValueError:  # the window's first message (or its counter just expired)
+        used = 1 if cache.add(key, 1, timeout=timeout) else cache.incr(key)
     if used > limit:
         raise RateLimited(retry_after=round(max(0.001, (window + 1) * period - now), 3))
+
+
+def give_back_slot(room_id: int, user_id: int, kind: str = "message") -> None:
+    """Undo a `take_slot` for something that was not stored after all (e.g. it was a retry)."""
+    _, period = parse_rate(settings.COLLAB_CHAT_RATE)
+    key = _key(room_id, user_id, kind, int(time.time() // period))
+    with contextlib.suppress(ValueError):  # the window turned meanwhile: its counter is gone
+        cache.decr(key)

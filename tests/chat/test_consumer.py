@@ -22,6 +22,7 @@ from django.db import connections
 from chat import services
 from chat.models import ChatMember, ChatMessage, ChatRoom, RoomKind
 from chat.payloads import message_payload, room_group
+from collab.db_pool import close_write_pool
 from collab.ws_routing import websocket_urlpatterns
 from tests.chat.test_services import room_with, user
 
@@ -34,8 +35,10 @@ application = URLRouter(websocket_urlpatterns)
 async def quick_watch(settings: Any) -> AsyncIterator[None]:
     settings.COLLAB_CHAT_CHECK_SECONDS = 0.3
     yield
-    # The sockets' queries ran in Channels' database thread: close its connection too.
+    # The sockets' queries ran in Channels' database thread and the write pool: close those
+    # connections too, or the test database cannot be dropped.
     await database_sync_to_async(connections.close_all)()
+    await sync_to_async(close_write_pool)()
 
 
 async def open_socket(room: ChatRoom, member: Any, query: str = "") -> WebsocketCommunicator:
