@@ -42,17 +42,36 @@ def take_slot(room_id: int, user_id: int, kind: str = "message") -> None:
     window = int(now // period)
     key = _key(room_id, user_id, kind, window)
     timeout = int(period) + 2  # outlives its window a little; a new window is a new key
-    try:
-        used = cache.incr(key)  # one round trip once the window's counter exists
-    except ValueError:  # the window's first message (or its counter just expired)
-        used = 1 if cache.add(key, 1, timeout=timeout) else cache.incr(key)
+    used = _count(key, timeout)
     if used > limit:
         raise RateLimited(retry_after=round(max(0.001, (window + 1) * period - now), 3))
+
+
+def _count(key: str, timeout: int) -> int:
+    """Add one to the window's counter: one round trip on Redis (INCR + EXPIRE, pipelined)."""
+    client = getattr(cache, "client", None)
+    if client is not None and hasattr(client, "get_client"):  # django-redis
+        with client.get_client(write=True).pipeline(transaction=False) as pipe:
+            pipe.incr(cache.make_key(key))
+            pipe.expire(cache.make_key(key), timeout)
+            used, _ = pipe.execute()
+        return int(used)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # the window's first message (or its counter just expired)
+        return 1 if cache.add(key, 1, timeout=timeout) else int(cache.incr(key))
 
 
 def give_back_slot(room_id: int, user_id: int, kind: str = "message") -> None:
     """Undo a `take_slot` for something that was not stored after all (e.g. it was a retry)."""
     _, period = parse_rate(settings.COLLAB_CHAT_RATE)
     key = _key(room_id, user_id, kind, int(time.time() // period))
+    client = getattr(cache, "client", None)
+    if client is not None and hasattr(client, "get_client"):  # django-redis: the raw counter
+        with client.get_client(write=True).pipeline(transaction=False) as pipe:
+            pipe.decr(cache.make_key(key))  # a window that turned leaves a -1 that expires
+            pipe.expire(cache.make_key(key), int(period) + 2)
+            pipe.execute()
+        return
     with contextlib.suppress(ValueError):  # the window turned meanwhile: its counter is gone
         cache.decr(key)
