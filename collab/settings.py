@@ -129,9 +129,21 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(
-        DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+        DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
+    # Under ASGI every HTTP request runs in a thread of its own, so per-thread persistent
+    # connections (CONN_MAX_AGE > 0) pile up, one per finished request thread, until
+    # PostgreSQL refuses new clients. A pool per process hands connections to whichever
+    # thread needs one and takes them back on close (Django's psycopg pool).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # a broken connection is discarded by the pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", 2),
+        "max_size": env_int("DATABASE_POOL_MAX", 10),
+        "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Websocket workers write the update log from a thread while requests read:
     # WAL plus a busy timeout keeps the embedded default from "database is locked".
