@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the document benchmarks recorded in docs/benchmarks.md against real daphne workers
+# Runs the benchmarks recorded in docs/benchmarks.md against real daphne workers
 # (PostgreSQL + Redis from DATABASE_URL / REDIS_URL, defaults as in scripts/test).
-# Results: bench/results/ours-*.json. Takes ~8 minutes.
+# Results: bench/results/ours-*.json (documents, ~8 minutes) and bench/results/chat-*.json
+# (chat, ~3 minutes per run). ONLY=docs or ONLY=chat runs one part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
@@ -13,6 +14,8 @@ run() { # tag, args...
   .venv/bin/python bench/run_docs.py "$@" > "bench/results/ours-$tag.json"
 }
 RUNS=${RUNS:-2}
+ONLY=${ONLY:-}
+if [ "$ONLY" != chat ]; then
 for i in $(seq "$RUNS"); do
   run "w1-1x20-$i" --workers 1 --docs 1 --clients 20 --rate 5 --duration 30 --warmup 5
   run "w1-4x10-$i" --workers 1 --docs 4 --clients 10 --rate 5 --duration 30 --warmup 5
@@ -22,3 +25,22 @@ done
 run "embedded-1x20" --embedded --workers 1 --docs 1 --clients 20 --rate 5 --duration 30 --warmup 5
 run "idle-500" --workers 1 --idle 500
 run "idle-500-awareness" --workers 1 --idle 500 --awareness
+fi
+
+[ "$ONLY" = docs ] && exit 0
+chat() { # tag, args...: each run waits (up to an hour) for the rest of the machine to be quiet
+  local tag=$1; shift
+  echo "== $tag: bench/run_chat.py $*" >&2
+  .venv/bin/python bench/run_chat.py --wait-idle "$@" > "bench/results/chat-$tag.json"
+}
+# Target shape (issue): 20 rooms x 10 members x 1 message/s; then a heavier point, then lighter
+# points that find what one and two workers sustain (with one listen-only member per room).
+# --drain 120: an overloaded run keeps delivering after the load stops; what is still missing then is lost.
+CHAT="--duration 60 --warmup 10 --drain 120"
+chat "w1-20x10x1" --workers 1 --rooms 20 --members 10 --rate 1 $CHAT
+chat "w2-20x10x1" --workers 2 --rooms 20 --members 10 --rate 1 $CHAT
+chat "w2-40x10x1" --workers 2 --rooms 40 --members 10 --rate 1 $CHAT
+chat "w1-20x10x0.25-l1" --workers 1 --rooms 20 --members 10 --listeners 1 --rate 0.25 $CHAT
+chat "w1-20x10x0.5-l1" --workers 1 --rooms 20 --members 10 --listeners 1 --rate 0.5 $CHAT
+chat "w2-20x10x0.5-l1" --workers 2 --rooms 20 --members 10 --listeners 1 --rate 0.5 $CHAT
+chat "w2-20x10x0.75-l1" --workers 2 --rooms 20 --members 10 --listeners 1 --rate 0.75 $CHAT
