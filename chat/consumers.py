@@ -67,20 +67,14 @@ class ChatConsumer(JsonSocketConsumer):
     typing_active = False
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
         self.budget = FrameBudget(settings.COLLAB_CHAT_FRAMES_PER_SECOND)
         self.sequencer = ChangeSequencer()
         self.delivery = asyncio.Lock()  # live events, gap fills, resume pages and the watch take turns
         self.resuming = False
         self.read_markers: dict[str, int] = {}
         self._gap_timer: asyncio.TimerHandle | None = None
-        if not await self.accept_counted():
-            return
-        if user is None or not user.is_authenticated:
-            await self.refuse(4401)
-            return
-        if not self.scope.get("origin_allowed", False):
-            await self.refuse(4403)
+        user = await self.accept_user()
+        if user is None:
             return
         self.user_id = int(user.pk)
         raw_id = self.scope["url_route"]["kwargs"]["room_id"]

@@ -26,16 +26,10 @@ class InboxConsumer(JsonSocketConsumer):
     presence: Connection | None = None
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
         self.rooms: set[int] = set()
         self.read_seen: dict[int, int] = {}
-        if not await self.accept_counted():
-            return
-        if user is None or not user.is_authenticated:
-            await self.refuse(4401)
-            return
-        if not self.scope.get("origin_allowed", False):
-            await self.refuse(4403)
+        user = await self.accept_user()
+        if user is None:
             return
         self.user_id = int(user.pk)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)

@@ -29,6 +29,19 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         self.counted = True
         return True
 
+    async def accept_user(self) -> Any:
+        """Accept and return the authenticated user, or refuse (4503 busy, 4401, 4403 origin): None."""
+        user = self.scope.get("user")
+        if not await self.accept_counted():
+            return None
+        if user is None or not user.is_authenticated:
+            await self.refuse(4401)
+            return None
+        if not self.scope.get("origin_allowed", False):
+            await self.refuse(4403)
+            return None
+        return user
+
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         if self.counted:
             self.counted = False

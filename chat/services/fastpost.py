@@ -51,6 +51,24 @@ RETURNING id, seq, created_version, created_at
 """
 
 
+def new_message(
+    room_id: int, seq: int, version: int, client_id: str, author: Any, body: str, parent_id: int | None
+) -> ChatMessage:
+    """A message as it is first stored: created at `version`, unchanged since."""
+    return ChatMessage(
+        room_id=room_id,
+        seq=seq,
+        created_version=version,
+        version_seq=version,
+        client_id=client_id,
+        author=author,
+        body=body,
+        parent_id=parent_id,
+        last_change=ChangeKind.CREATED,
+        reply_count=0,
+    )
+
+
 def supported() -> bool:
     return connection.vendor == "postgresql"
 
@@ -76,20 +94,8 @@ def try_post(room_id: int, author: Any, client_id: str, body: str) -> ChatMessag
     if row is None:
         return None
     message_id, seq, version, created_at = row
-    message = ChatMessage(
-        id=message_id,
-        room_id=room_id,
-        seq=seq,
-        created_version=version,
-        version_seq=version,
-        client_id=client_id,
-        author=author,
-        body=body,
-        parent_id=None,
-        created_at=created_at,
-        last_change=ChangeKind.CREATED,
-        reply_count=0,
-    )
+    message = new_message(room_id, seq, version, client_id, author, body, None)
+    message.id, message.created_at = message_id, created_at
     message._state.adding = False
     message._state.db = connection.alias
     return message

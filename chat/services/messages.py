@@ -26,6 +26,7 @@ from chat.services.base import (
     role_of,
     take_numbers,
 )
+from chat.services.fastpost import new_message
 from chat.services.ratelimit import give_back_slot, take_slot
 
 MAX_BODY_CHARS = 10_000
@@ -131,16 +132,8 @@ def post_message(
         require_unarchived(locked)
         take_slot(room.pk, author.pk)
         seq, version = take_numbers(locked, new_message=True)
-        message = ChatMessage.objects.create(
-            room_id=room.pk,
-            seq=seq,
-            created_version=version,
-            version_seq=version,
-            client_id=client_id,
-            author=author,
-            body=body,
-            parent_id=parent_id,
-        )
+        message = new_message(room.pk, seq, version, client_id, author, body, parent_id)
+        message.save(force_insert=True)
         if parent_id is not None:
             # The parent's state changes but not its version: its thread's replies carry the news.
             ChatMessage.objects.filter(pk=parent_id).update(reply_count=F("reply_count") + 1)
