@@ -117,6 +117,8 @@ class Samples {
 const fanout = new Samples()
 const echo = new Samples()
 const listener = new Samples()
+const timeline = [] // fan-out latency by second of the measured window (stalls show up here)
+let tMeasure0 = Infinity
 const ack = new Samples()
 const stats = {
   sent: 0,
@@ -190,7 +192,11 @@ function onFrame (c, data) {
     stats.intervalDeliveries++
     if (c === rec.sender) echo.push(tNow - rec.t)
     else if (c.listener) listener.push(tNow - rec.t)
-    else fanout.push(tNow - rec.t)
+    else {
+      fanout.push(tNow - rec.t)
+      const sec = Math.floor((rec.t - tMeasure0) / 1000) // by the second the message was sent in
+      if (sec >= 0) (timeline[sec] ??= new Samples()).push(tNow - rec.t)
+    }
   } else if (f.type === 'message.ack') {
     const rec = msgs.get(f.client_id)
     if (!rec || rec.sender !== c) { stats.ackWithoutSend++; return }
@@ -279,7 +285,7 @@ await sleep(opts.warmup * 1000)
 measuring = true
 mon.reset()
 const serverCpu0 = cpuSeconds(pids)
-const tMeasure0 = performance.now()
+tMeasure0 = performance.now()
 const windowStart = epochNow()
 log(`measuring ${opts.duration} s`)
 await sleep(opts.duration * 1000)
@@ -357,6 +363,12 @@ const result = {
   echo_latency_ms: echo.summary(), // send -> the sender's own message.new
   ack_latency_ms: ack.summary(), // send -> message.ack
   listener_latency_ms: listener.summary(), // send -> a listen-only member's message.new
+  // per second of the window: [deliveries, p50, p99, max] of the fan-out latency (ms)
+  latency_timeline: Array.from(timeline, (b) => {
+    if (!b) return null
+    const x = b.summary()
+    return [x.samples, x.p50, x.p99, x.max]
+  }),
   deliveries: {
     per_s: round(stats.windowDeliveries / measureSeconds, 1), // received by non-senders during the window
     expected_per_s: round((R * (K - L) * opts.rate * (K - 1)), 1),

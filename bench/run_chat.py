@@ -15,9 +15,11 @@ judged.
 --wait-idle waits (up to --wait-max s) until the machine's other processes use less than
 --max-other-cpu % of a core before starting the load, and repeats a run (fresh workers and rooms,
 same users; at most --retries times) when they used more than that during the measured window.
---profile DIR samples every thread's Python stack in
-each worker every 5 ms (a small sampling profiler injected with sitecustomize; py-spy is not
-available) and writes collapsed stacks plus a top-functions summary to DIR.
+--profile DIR samples every thread's Python stack in each worker every 5 ms (a small sampling
+profiler injected with sitecustomize, no py-spy needed) and writes collapsed stacks plus a
+top-functions summary to DIR; every 100 ms it also records two queue lengths: events committed
+but not yet published to the channel layer (collab.events), and messages the layer holds for
+the worker's sockets. Profiled runs are slower; use them for where the time goes, not figures.
 
 Prints one JSON object (the load generator's result plus server figures).
 """
@@ -215,9 +217,10 @@ def wait_until_quiet(workers: list[int], max_other: float, wait_max: float) -> d
 
 # A poor man's py-spy, injected into the workers with sitecustomize: every 5 ms, every thread's
 # Python stack (sys._current_frames) is counted while DIR/worker.on exists; when it is removed the
-# counts are written as collapsed stacks (DIR/worker.PID.collapsed).
+# counts are written as collapsed stacks (DIR/worker.PID.collapsed), the queue gauges as
+# DIR/worker.PID.gauges.json.
 PROFILER = r"""
-import collections, os, sys, threading
+import collections, json, os, sys, threading, time
 _out = os.environ.get("COLLAB_BENCH_PROFILE")
 if _out and "daphne" in os.path.basename(sys.argv[0] if sys.argv else ""):
     _stacks = collections.Counter()
@@ -231,9 +234,25 @@ if _out and "daphne" in os.path.basename(sys.argv[0] if sys.argv else ""):
             parts.append(f"{code.co_name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})")
             frame = frame.f_back
         return ";".join(reversed(parts))
+    _gauges = []  # every 100 ms: [time, events waiting to be published, messages queued for sockets]
+    def _gauge():
+        publishing = queued = -1
+        events = sys.modules.get("collab.events")
+        if events is not None and hasattr(events, "_in_flight"):
+            publishing = len(events._in_flight)
+        layers = sys.modules.get("channels.layers")
+        try:
+            layer = layers.channel_layers.backends.get("default") if layers else None
+            loops = list(getattr(layer, "_layers", {}).values())
+            if loops:
+                queued = sum(q.qsize() for loop in loops for q in list(loop.channels.values()))
+        except Exception:
+            pass
+        _gauges.append([round(time.time(), 1), publishing, queued])
     def _sample():
         me = threading.get_ident()
         active = False
+        ticks = 0
         while not _stop.wait(_interval):
             if not os.path.exists(_out + ".on"):
                 if active:  # the run ended: write the profile now (a busy worker may get SIGKILL)
@@ -241,6 +260,9 @@ if _out and "daphne" in os.path.basename(sys.argv[0] if sys.argv else ""):
                 active = False
                 continue
             active = True
+            ticks += 1
+            if ticks % max(1, round(0.1 / _interval)) == 0:
+                _gauge()
             names = {t.ident: t.name for t in threading.enumerate()}
             for ident, frame in sys._current_frames().items():
                 if ident == me:
@@ -248,6 +270,8 @@ if _out and "daphne" in os.path.basename(sys.argv[0] if sys.argv else ""):
                 name = names.get(ident, str(ident)).split(" ")[0]
                 _stacks[name + ";" + _key(frame)] += 1
     def _dump():
+        with open(f"{_out}.{os.getpid()}.gauges.json", "w") as fh:
+            json.dump(_gauges, fh)
         with open(f"{_out}.{os.getpid()}.collapsed", "w") as fh:
             for stack, count in _stacks.most_common():
                 fh.write(f"{stack} {count}\n")
@@ -256,7 +280,7 @@ if _out and "daphne" in os.path.basename(sys.argv[0] if sys.argv else ""):
 
 
 # Leaf frames of a thread that waits: the event loop in select/epoll, an executor thread for work.
-IDLE_LEAVES = ("select (selectors.py", "_worker (thread.py")
+IDLE_LEAVES = ("select (selectors.py", "_worker (thread.py", "wait (threading.py")
 
 
 def summarize_profile(directory: Path, top: int = 25) -> dict[str, Any]:
@@ -292,6 +316,22 @@ def summarize_profile(directory: Path, top: int = 25) -> dict[str, Any]:
                 ],
             }
         report[path.name] = out
+    for path in sorted(directory.glob("*.gauges.json")):
+        gauges = json.loads(path.read_text())
+        summary: dict[str, Any] = {"samples": len(gauges), "start_epoch_s": gauges[0][0] if gauges else None}
+        for index, name in ((1, "events_waiting_to_publish"), (2, "messages_queued_for_sockets")):
+            values = sorted(g[index] for g in gauges if g[index] >= 0)
+            if values:
+                summary[name] = {
+                    "mean": round(sum(values) / len(values), 1),
+                    "p99": values[min(len(values) - 1, int(0.99 * len(values)))],
+                    "max": values[-1],
+                    "per_second_max": [
+                        max((g[index] for g in gauges if int(g[0]) == second), default=None)
+                        for second in range(int(gauges[0][0]), int(gauges[-1][0]) + 1)
+                    ],
+                }
+        report[path.name] = summary
     return report
 
 
@@ -318,7 +358,7 @@ def run_generator(
     for worker, pid in zip(workers, pids, strict=True):
         command += ["--url", f"ws://127.0.0.1:{worker.port}/ws/chat", "--pid", str(pid)]
     if args.profile:
-        for old in args.profile.glob("*.collapsed"):
+        for old in [*args.profile.glob("*.collapsed"), *args.profile.glob("*.gauges.json")]:
             old.unlink()
         (args.profile / "worker.on").touch()
     database_name = database_url.rsplit("/", 1)[1]
