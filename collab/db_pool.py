@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from asgiref.sync import SyncToAsync
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from channels.db import database_sync_to_async
+from django.db import connections
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,32 +31,12 @@ def _executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=settings.COLLAB_DB_WRITE_THREADS, thread_name_prefix="db-write")
 
 
-def _with_own_connection(func: Callable[P, R]) -> Callable[P, R]:
-    """Run `func` on this thread's connection, replaced when it is old or broke.
-
-    Channels' wrapper closes "old" connections around every call, which with health
-    checks on costs a `SELECT 1` round trip per call; a pool thread's connection is
-    checked once, reopened after CONN_MAX_AGE, and dropped as soon as a query fails.
-    """
-
-    @functools.wraps(func)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        connection = connections[DEFAULT_DB_ALIAS]
-        if connection.close_at is not None and time.monotonic() >= connection.close_at:
-            connection.close()
-        try:
-            return func(*args, **kwargs)
-        except (OperationalError, InterfaceError):
-            connection.close()  # the next call opens a fresh one
-            raise
-
-    return run
-
-
 def in_write_pool(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """`func` as a coroutine run in the write pool."""
-    wrapped: Callable[P, Awaitable[R]] = SyncToAsync(
-        _with_own_connection(func), thread_sensitive=False, executor=_executor()
+    # Connections come from the per-process pool (settings: DATABASE_POOL), so Channels'
+    # wrapper returning them after each call costs no reconnect and no health check.
+    wrapped: Callable[P, Awaitable[R]] = database_sync_to_async(
+        func, thread_sensitive=False, executor=_executor()
     )
     return wrapped
 
