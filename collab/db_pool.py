@@ -5,8 +5,8 @@ one socket's transaction waits for every other socket's round trips to
 PostgreSQL: with chat posts that single thread was 97 % busy (mostly waiting on
 the network) at 60 messages a second while the event loop idled. Writes that are
 independent of each other (posts to different rooms; same-room posts serialise
-on the room's row lock in PostgreSQL anyway) run here instead, each thread with
-its own connection. Size: COLLAB_DB_WRITE_THREADS.
+on the room's row lock in PostgreSQL anyway) run here instead, each thread using
+a connection borrowed from the per-process pool. Size: COLLAB_DB_WRITE_THREADS.
 """
 
 from __future__ import annotations
