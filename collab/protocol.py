@@ -233,3 +233,27 @@ def parse_awareness_state(state_json: str) -> dict[str, Any] | None:
     if state is not None and not isinstance(state, dict):
         raise ProtocolError("awareness state must be an object or null")
     return state
+
+
+DeleteRange = tuple[int, int, int]  # (client id, first clock, length)
+
+
+def structless_delete_set(update: bytes) -> list[DeleteRange] | None:
+    """The delete set of a v1 update that carries no structs; None if it carries any.
+
+    A v1 update is `varUint(n)` struct groups, then the delete set:
+    `varUint(n)` clients, each `client, varUint(ranges)` and `(clock, length)` pairs.
+    Used on the diff of an update against a document's state vector: no structs
+    left means the document integrated all of them.
+    """
+    reader = Reader(update)
+    if reader.read_var_uint() != 0:
+        return None
+    ranges: list[DeleteRange] = []
+    for _ in range(reader.read_var_uint()):
+        client_id = reader.read_var_uint()
+        for _ in range(reader.read_var_uint()):
+            clock = reader.read_var_uint()
+            ranges.append((client_id, clock, reader.read_var_uint()))
+    reader.expect_end()
+    return ranges

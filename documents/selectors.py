@@ -6,9 +6,8 @@ import uuid
 from typing import Any
 
 from django.db.models import QuerySet
-from pycrdt import merge_updates
 
-from collab.protocol import EMPTY_UPDATE
+from collab.sync.fold import merge
 from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate
 
 
@@ -65,9 +64,10 @@ def stored_state(document_id: uuid.UUID) -> bytes:
 
 
 def stored_state_and_backlog(document_id: uuid.UUID) -> tuple[bytes, int]:
-    """The full durable state, and how many log rows follow the snapshot."""
+    """The full durable state, and how many log rows follow the snapshot.
+
+    Merged as bytes, never through a Doc: an update whose dependency is in a
+    later row would be dropped by a Doc's encoding (see `collab.sync.fold`).
+    """
     snapshot, rows, _ = stored_parts(document_id)
-    parts = ([snapshot] if snapshot is not None else []) + rows
-    if not parts:
-        return EMPTY_UPDATE, 0
-    return (parts[0] if len(parts) == 1 else merge_updates(*parts)), len(rows)
+    return merge(([snapshot] if snapshot is not None else []) + rows), len(rows)

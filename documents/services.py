@@ -9,10 +9,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from pycrdt import Doc
 
 from collab.events import room_control_on_commit
 from collab.protocol import EMPTY_UPDATE
+from collab.sync.fold import fold
 from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate, Role
 from documents.selectors import stored_parts
 
@@ -112,6 +112,8 @@ def append_updates(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) 
         with transaction.atomic():
             alive = set(Document.objects.filter(pk__in=list(batches)).values_list("pk", flat=True))
             if alive:
+                # Locks the document rows before the rows below take ids, until commit:
+                # a document's row ids are then in commit order, which compaction relies on.
                 Document.objects.filter(pk__in=alive).update(updated_at=timezone.now())
                 DocumentUpdate.objects.bulk_create(
                     [
@@ -148,13 +150,19 @@ def _append_checked(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]])
         return alive
 
 
-def compact_document(document_id: uuid.UUID) -> None:
-    """Fold the snapshot and every log row after it into a new snapshot.
+def compact_document(document_id: uuid.UUID) -> bool | None:
+    """Fold the snapshot and the log rows after it into a new snapshot.
 
-    Concurrent compactions (from several workers) serialise on the snapshot
-    row; log writes touch only the document row and insert new rows, so they
-    never wait for a compaction. The rows stay (they are the history) but are
-    no longer replayed on load.
+    Returns whether the new snapshot is complete (None: nothing to do). The
+    snapshot never holds less than the rows it replaces: rows are folded with
+    `collab.sync.fold`, which keeps updates whose dependencies are in rows not
+    written yet (log order is not causal order once two workers persist).
+
+    `upto_update_id` may only move past rows that were read: appends to one
+    document serialise on its row (see `append_updates`), so its row ids are
+    in commit order and no uncommitted row hides below a committed one.
+    Concurrent compactions serialise on the snapshot row; the rows stay (they
+    are the history) but are no longer replayed on load.
     """
     try:
         with transaction.atomic():
@@ -165,13 +173,11 @@ def compact_document(document_id: uuid.UUID) -> None:
             DocumentSnapshot.objects.select_for_update().filter(document_id=document_id).first()
             snapshot, rows, last_id = stored_parts(document_id)
             if not rows:
-                return
-            # A Doc created and dropped in this thread only; re-encoding collects garbage.
-            doc: Doc[Any] = Doc()
-            for part in ([snapshot] if snapshot is not None else []) + rows:
-                doc.apply_update(part)
+                return None
+            folded, complete = fold(([snapshot] if snapshot is not None else []) + rows)
             DocumentSnapshot.objects.filter(document_id=document_id).update(
-                data=doc.get_update(), upto_update_id=last_id, updated_at=timezone.now()
+                data=folded, upto_update_id=last_id, updated_at=timezone.now()
             )
+            return complete
     except IntegrityError:
-        return  # the document was deleted meanwhile
+        return None  # the document was deleted meanwhile

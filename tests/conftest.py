@@ -31,3 +31,23 @@ async def redis_layer(redis_url: str) -> AsyncIterator[object]:
     layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix=f"collab-test-{uuid.uuid4().hex[:10]}:")
     yield layer
     await layer.flush()  # pub/sub leaves no keys behind: this closes the connections
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Runs that share one PostgreSQL server at once need their own test database.
+
+    COLLAB_TEST_DB_SUFFIX names it; by default a run on a Redis database other
+    than the default 11 (a second run on this machine) gets `_r<N>`.
+    """
+    from django.conf import settings
+
+    suffix = os.environ.get("COLLAB_TEST_DB_SUFFIX", "")
+    if not suffix:
+        database_number = os.environ.get("REDIS_URL", "").rstrip("/").rsplit("/", 1)[-1]
+        if database_number.isdigit() and database_number != "11":
+            suffix = f"r{database_number}"
+    if suffix:
+        test = settings.DATABASES["default"].setdefault("TEST", {})
+        base = test.get("NAME") or f"test_{settings.DATABASES['default']['NAME']}"
+        test["NAME"] = f"{base}_{suffix}"

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pycrdt import Doc, get_state, merge_updates
+from pycrdt import Doc, get_state, get_update, merge_updates
 
 from collab import metrics
 from collab.protocol import (
@@ -49,6 +49,7 @@ from collab.protocol import (
     parse_awareness_state,
 )
 from collab.sync.awareness import AwarenessRegistry
+from collab.sync.fold import integrates, merge
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +170,9 @@ class Room:
         self._outgoing: list[dict[str, Any]] = []
         self._outgoing_ready = asyncio.Event()
         self._denied_peers: set[str] = set()
+        # Updates the document holds but has not integrated (their dependencies
+        # have not arrived): a Doc's own encoding leaves them out, so answers add them.
+        self._unintegrated: bytes | None = None
 
     # -- lifecycle -------------------------------------------------------
 
@@ -183,7 +187,7 @@ class Room:
         try:
             stored, self._rows_since_snapshot = await self.store.load(self.key)
             if stored and stored != EMPTY_UPDATE:
-                self.doc.apply_update(stored)
+                self._apply(stored)
         except BaseException:
             await self._unsubscribe()
             raise
@@ -268,8 +272,34 @@ class Room:
     async def _answer_step1(self, peer: Peer, state_vector: bytes) -> None:
         with undecodable_is_protocol_error("state vector"):
             decode_state_vector(state_vector)
-            missing = self.doc.get_update(state_vector)
+            missing = self._missing_for(state_vector)
         await peer.send_bytes(encode_sync_step2(missing))
+
+    def _missing_for(self, state_vector: bytes) -> bytes:
+        """What a holder of `state_vector` lacks, including updates we hold pending."""
+        missing = self.doc.get_update(state_vector)
+        if self._unintegrated is None:
+            return missing
+        return merge([missing, get_update(self._unintegrated, state_vector)])
+
+    def _apply(self, update: bytes) -> bytes:
+        """Apply an update; returns what to forward to others in its place.
+
+        Usually the update itself. When it completes updates the document held
+        pending, those were never forwarded nor served (a Doc's encoding leaves
+        pending structs out), so they go along with it.
+        """
+        if self._unintegrated is None:
+            apply_untrusted_update(self.doc, update)
+            if not integrates(self.doc, update):
+                self._unintegrated = update
+            return update
+        before = self.doc.get_state()
+        apply_untrusted_update(self.doc, update)
+        held = merge([self._unintegrated, update])
+        self._unintegrated = None if integrates(self.doc, held) else held
+        newly = self.doc.get_update(before)
+        return update if newly == EMPTY_UPDATE else merge([update, newly])
 
     async def _accept_client_update(self, peer: Peer, update: bytes, frame: bytes | None) -> None:
         if update == EMPTY_UPDATE:
@@ -280,11 +310,13 @@ class Room:
                 self._denied_peers.add(peer.peer_id)
                 await peer.send_bytes(encode_permission_denied("read-only: your role cannot edit"))
             return
-        apply_untrusted_update(self.doc, update)
+        forward = self._apply(update)
         metrics.UPDATES.labels("client").inc()
         metrics.UPDATE_BYTES.inc(len(update))
-        await self._send_to_local(frame or encode_update(update), exclude=peer.peer_id)
-        seq = self._publish({"type": "room.update", "update": update, "sent_at": time.time()})
+        if forward is not update or frame is None:
+            frame = encode_update(forward)
+        await self._send_to_local(frame, exclude=peer.peer_id)
+        seq = self._publish({"type": "room.update", "update": forward, "sent_at": time.time()})
         self._queue_persist(update, peer.user_id, seq)
 
     async def _accept_client_awareness(self, peer: Peer, entries: tuple[AwarenessEntry, ...]) -> None:
@@ -465,7 +497,7 @@ class Room:
         direct = bool(message.get("direct"))
         before = self.doc.get_state() if direct else b""
         try:
-            apply_untrusted_update(self.doc, update)
+            forward = self._apply(update)
         except ProtocolError:
             logger.error("peer sent an undecodable update for %s", self.key)
             return
@@ -479,7 +511,7 @@ class Room:
             if "sent_at" in message:
                 metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - message["sent_at"]))
         metrics.UPDATES.labels("repair" if direct else "peer").inc()
-        await self._send_to_local(encode_update(update), exclude=None)
+        await self._send_to_local(encode_update(forward), exclude=None)
 
     def _confirm(self, origin: str, upto: int) -> None:
         """The origin wrote its updates up to publication `upto` to the log."""
@@ -506,7 +538,7 @@ class Room:
 
     async def _answer_peer_state_vector(self, origin: str, message: dict[str, Any]) -> None:
         their_state = message["sv"]
-        missing = self.doc.get_update(their_state)
+        missing = self._missing_for(their_state)
         if missing != EMPTY_UPDATE:
             metrics.REPAIRS.inc()
             await self._send_direct(origin, {"type": "room.update", "update": missing, "direct": True})

@@ -116,3 +116,41 @@ def test_a_deleted_author_does_not_cost_the_batch_its_updates() -> None:
     assert sorted(text_of(selectors.stored_state(document.pk))) == sorted("kept!")
     authors = set(DocumentUpdate.objects.filter(document=document).values_list("author_id", flat=True))
     assert authors == {owner.pk, None}
+
+
+def _chain(steps: int, client_id: int) -> tuple[list[bytes], str]:
+    """Updates that each insert at the start, so each depends on the one before."""
+    from pycrdt import Doc, Text
+
+    doc = Doc(client_id=client_id)
+    text = doc.get("t", type=Text)
+    updates = []
+    for index in range(steps):
+        state = doc.get_state()
+        text.insert(0, f"<{index}>")
+        updates.append(doc.get_update(state))
+    return updates, str(text)
+
+
+def test_compaction_keeps_rows_stored_before_their_dependencies(document) -> None:  # type: ignore[no-untyped-def]
+    """Two workers flush independently: a row can depend on a row stored after it."""
+    updates, expected = _chain(40, client_id=8)
+    # Pairs swapped: every odd update is stored before the even one it builds on.
+    swapped = [update for pair in zip(updates[1::2], updates[0::2], strict=True) for update in pair]
+    for index, update in enumerate(swapped):
+        services.append_updates({document.pk: [(update, None)]})
+        if index % 3 == 0:  # compactions fall between the two halves of a pair
+            services.compact_document(document.pk)
+    services.compact_document(document.pk)
+    assert text_of(selectors.stored_state(document.pk)) == expected
+    assert selectors.stored_state_and_backlog(document.pk)[1] == 0
+
+
+def test_a_snapshot_with_a_missing_dependency_stays_incomplete_until_it_arrives(document) -> None:  # type: ignore[no-untyped-def]
+    (first, second), expected = _chain(2, client_id=9)
+    services.append_updates({document.pk: [(second, None)]})
+    assert services.compact_document(document.pk) is False
+    services.append_updates({document.pk: [(first, None)]})
+    assert text_of(selectors.stored_state(document.pk)) == expected
+    assert services.compact_document(document.pk) is True
+    assert text_of(selectors.stored_state(document.pk)) == expected
