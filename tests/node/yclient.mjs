@@ -49,8 +49,9 @@
  *   insert      {index, text, name?}          -> {}            one transaction
  *   delete      {index, length, name?}        -> {}            one transaction
  *   text        {name?}                       -> {text}
- *   type        {text, interval_ms=50, name?} -> {}            returns immediately; appends the
- *               characters one at a time at the END of the text, one transaction each, every
+ *   type        {text, interval_ms=50, name?, at?} -> {}       returns immediately; inserts the
+ *               characters one at a time at the END of the text (at="start": at index 0, so
+ *               each insert builds on the latest one), one transaction each, every
  *               interval_ms. A `type` while typing is in progress queues its characters.
  *   type_done   {timeout_ms=30000}            -> {typed: N}    waits until the queue is empty;
  *               N = characters typed since typing last started from idle.
@@ -204,13 +205,13 @@ function waitFor (predicate, timeoutMs, onTimeout) {
 }
 
 // ---- typing ------------------------------------------------------------------------------------
-const typing = { queue: [], timer: null, typed: 0, name: 't', interval: 50 }
+const typing = { queue: [], timer: null, typed: 0, name: 't', interval: 50, atStart: false }
 function typeTick () {
   const ch = typing.queue.shift()
   if (ch !== undefined) {
     typing.typed++
     const t = doc.getText(typing.name)
-    doc.transact(() => t.insert(t.length, ch))
+    doc.transact(() => t.insert(typing.atStart ? 0 : t.length, ch))
   }
   if (typing.queue.length > 0) {
     typing.timer = setTimeout(typeTick, typing.interval)
@@ -247,7 +248,7 @@ const commands = {
   type: (c) => {
     if (typeof c.text !== 'string') throw new Error('type needs text')
     const idle = typing.queue.length === 0 && typing.timer === null
-    if (idle) { typing.typed = 0; typing.name = c.name ?? 't' }
+    if (idle) { typing.typed = 0; typing.name = c.name ?? 't'; typing.atStart = c.at === 'start' }
     typing.interval = num(c.interval_ms, 50)
     typing.queue.push(...Array.from(c.text))
     if (idle && typing.queue.length > 0) typing.timer = setTimeout(typeTick, 0)
