@@ -27,7 +27,7 @@ from collab.ws_auth import query_param
 from collab.ws_json import JsonSocketConsumer
 from presence.hub import get_hub
 from presence.objects import chat_object
-from presence.store import Connection, Person
+from presence.store import Person
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +62,9 @@ class ChatConsumer(JsonSocketConsumer):
     user_id = 0
     is_member = False
     _background: set[asyncio.Future[None]] = set()
-    presence: Connection | None = None
     typing_sent_at = 0.0
     typing_active = False
+    _gap_timer: asyncio.TimerHandle | None = None
 
     async def connect(self) -> None:
         self.budget = FrameBudget(settings.COLLAB_CHAT_FRAMES_PER_SECOND)
@@ -97,8 +97,7 @@ class ChatConsumer(JsonSocketConsumer):
             self.sequencer = ChangeSequencer(min(after_version, room.last_version))
             await self._resume(self.sequencer.sent)
         get_watch().add(self)
-        self.presence = Connection(self.channel_name, user.pk, user.get_username(), chat_object(self.room_id))
-        await get_hub().join(self.presence, self._deliver_presence, alive=lambda: not self.closed)
+        await self.join_presence(chat_object(self.room_id), self._deliver_presence)
 
     def _access(self, user: Any) -> tuple[ChatRoom | None, bool, bool]:
         room = ChatRoom.objects.filter(pk=self.room_id).first() if self.room_id else None
@@ -115,9 +114,7 @@ class ChatConsumer(JsonSocketConsumer):
             return None
 
     async def disconnect(self, code: int) -> None:
-        self.closed = True
-        if self.presence is not None:
-            await get_hub().leave(self.presence)  # first: it never raises, the rest may
+        """The base class has already given back the slot and the presence entry."""
         if self._gap_timer is not None:
             self._gap_timer.cancel()
         if not self.room_id:

@@ -16,14 +16,12 @@ from chat.models import ChatMember
 from chat.payloads import room_group, user_group
 from collab.ws_json import JsonSocketConsumer
 from presence.hub import get_hub
-from presence.store import Connection
 
 logger = logging.getLogger(__name__)
 
 
 class InboxConsumer(JsonSocketConsumer):
     metrics_kind = "inbox"
-    presence: Connection | None = None
 
     async def connect(self) -> None:
         self.rooms: set[int] = set()
@@ -34,8 +32,7 @@ class InboxConsumer(JsonSocketConsumer):
         self.user_id = int(user.pk)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await self._follow_rooms()
-        self.presence = Connection(self.channel_name, self.user_id, user.get_username(), None)
-        await get_hub().join(self.presence, alive=lambda: not self.closed)
+        await self.join_presence(None)  # only "online": the inbox is in no room
 
     async def _follow_rooms(self) -> None:
         """Listen to exactly the groups of the user's current rooms."""
@@ -51,9 +48,7 @@ class InboxConsumer(JsonSocketConsumer):
         self.rooms = current
 
     async def disconnect(self, code: int) -> None:
-        self.closed = True
-        if self.presence is not None:
-            await get_hub().leave(self.presence)  # first: it never raises, the rest may
+        """The base class has already given back the slot and the presence entry."""
         if not hasattr(self, "user_id"):
             return
         await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)

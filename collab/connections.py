@@ -7,8 +7,14 @@ from django.conf import settings
 from collab import metrics
 
 CLOSE_BUSY = 4503  # this worker is at COLLAB_MAX_CONNECTIONS: retry later (elsewhere)
+CLOSE_INTERNAL = 4500  # the server failed; apps may only send 1000 and 3000-4999 (not 1011)
 
 _open = 0
+
+
+def open_count() -> int:
+    """Sockets counted now (tests and diagnostics)."""
+    return _open
 
 
 def at_capacity() -> bool:

@@ -1,23 +1,113 @@
-"""A JSON websocket that never crashes on bad input and never writes to a closed socket."""
+"""A JSON websocket that never crashes on bad input, never writes to a closed socket, and
+always gives back what it holds.
+
+What a socket holds while open: a slot of COLLAB_MAX_CONNECTIONS (`collab.connections`) and,
+once it joined, a presence entry that this worker's hub renews. Both are released by
+`_release`, which runs exactly once on every way out: the client closing, the server
+refusing, a handler raising, daphne cancelling the application (its close timeout, a
+shutdown). Channels alone only cleans up on `websocket.disconnect`; an exception that
+escapes a handler ends the application before that message is ever read, and the slot
+and the presence entry then leaked for the life of the worker.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from collab import connections
-from collab.connections import CLOSE_BUSY
+from collab.connections import CLOSE_BUSY, CLOSE_INTERNAL
 from collab.ws_dispatch import DirectDispatchMixin
+from presence.hub import get_hub
+from presence.store import Connection, Person
+
+logger = logging.getLogger(__name__)
 
 MAX_FRAME_CHARS = 64 * 1024  # JSON sockets carry small frames (a 10 000-character message fits many times)
+# What daphne reads of one incoming message before closing with 1009 (collab.daphne_limits):
+# above MAX_FRAME_CHARS so a slightly oversized frame still gets a polite `too_large`, and
+# far below the CRDT sockets' COLLAB_MAX_FRAME_BYTES so a 31 MiB text frame is never read.
+DEFAULT_TRANSPORT_BYTES = MAX_FRAME_CHARS + 32 * 1024
 
 
 class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
     closed = False
     metrics_kind = "json"
     counted = False
+    presence: Connection | None = None
+    _released = False
+
+    @classmethod
+    def transport_frame_limit(cls) -> int:
+        """The largest message daphne reads on this socket (see collab.daphne_limits)."""
+        return int(getattr(settings, "COLLAB_JSON_MAX_FRAME_BYTES", DEFAULT_TRANSPORT_BYTES))
+
+    # -- the socket's life: everything it holds is given back on every exit ------
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            # A handler of a group event, connect or disconnect failed: the socket's state is
+            # unknown, so close it (the client reconnects and resumes) rather than guess.
+            logger.exception("%s failed; closing the socket", type(self).__name__)
+            if not self.closed:
+                self.closed = True
+                with contextlib.suppress(Exception):
+                    await self.close(code=CLOSE_INTERNAL)
+        finally:
+            # Also on cancellation (CancelledError is not an Exception).
+            await self._release(CLOSE_INTERNAL)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        try:
+            await super().dispatch(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            if message.get("type") != "websocket.receive" or self.closed:
+                raise
+            # One bad frame (or a bug it hit) costs that frame, not the socket.
+            logger.exception("%s: a frame's handler failed", type(self).__name__)
+            await self.send_error("internal", "the server could not handle this frame")
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        await self._release(int(message.get("code", 1005)))
+        raise StopConsumer()
+
+    async def _release(self, code: int) -> None:
+        """Give back the slot, then the presence entry, then run the subclass's `disconnect`.
+
+        Once only. The slot and the hub's bookkeeping are let go before the first await, so a
+        second cancellation that interrupts the awaits below cannot keep them: at worst a
+        presence entry already dropped from the hub expires after its TTL.
+        """
+        if self._released:
+            return
+        self._released = True
+        self.closed = True
+        if self.counted:
+            self.counted = False
+            connections.closed(self.metrics_kind)
+        presence, self.presence = self.presence, None
+        if presence is not None:
+            await get_hub().leave(presence)  # never raises
+        try:
+            await self.disconnect(code)
+        except Exception:
+            logger.exception("%s: disconnect failed", type(self).__name__)
+
+    async def disconnect(self, code: int) -> None:
+        """A hook for the subclass's own cleanup (groups, watches); runs once, never raises out."""
+
+    # -- accepting ----------------------------------------------------------
 
     async def accept_counted(self) -> bool:
         """Accept, counting the socket against COLLAB_MAX_CONNECTIONS; False: refused with 4503."""
@@ -42,11 +132,17 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
             return None
         return user
 
-    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        if self.counted:
-            self.counted = False
-            connections.closed(self.metrics_kind)
-        await super().websocket_disconnect(message)
+    async def join_presence(
+        self, obj: str | None, deliver: Callable[[list[Person]], Awaitable[None]] | None = None
+    ) -> None:
+        """Count the user as here (in `obj`, or only online) until this socket's `_release`."""
+        user = self.scope["user"]
+        if self.closed:
+            return
+        self.presence = Connection(self.channel_name, user.pk, user.get_username(), obj)
+        await get_hub().join(self.presence, deliver, alive=lambda: not self.closed)
+
+    # -- frames -------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:
@@ -56,7 +152,17 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         elif len(text_data) > MAX_FRAME_CHARS:
             await self.send_error("too_large", f"a frame is at most {MAX_FRAME_CHARS} characters")
         elif await self.admit_frame():
-            await super().receive(text_data=text_data)
+            try:
+                content = json.loads(text_data)
+            except RecursionError:
+                # Deep nesting ("[[[[..." 30 000 times) exhausts the decoder's recursion limit;
+                # RecursionError is not a ValueError and used to end the whole socket.
+                await self.send_error("too_deep", "the frame's JSON is nested too deeply")
+                return
+            except ValueError:
+                await self.send_error("bad_frame", "a frame is one JSON value")
+                return
+            await self.receive_json(content)
 
     async def admit_frame(self) -> bool:
         """A hook for flood guards: False drops the frame (the hook answers the client)."""
@@ -79,14 +185,6 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         if retry_after is not None:
             reply["retry_after"] = round(retry_after, 2)
         await self.send_json(reply)
-
-    @classmethod
-    async def decode_json(cls, text_data: str) -> Any:
-        """Undecodable text becomes None, which `receive_json` answers with an error frame."""
-        try:
-            return json.loads(text_data)
-        except ValueError:
-            return None
 
     async def send_json(self, content: Any, close: bool = False) -> None:
         if not self.closed:
