@@ -297,28 +297,22 @@ def messages(request: HttpRequest, room_id: int, page: Query[PageQuery]) -> dict
     room = _readable_room(request, room_id)
     if page.after is not None and page.before is not None:
         raise HttpError(400, "give either after or before, not both")
-    limit = max(1, min(page.limit, selectors.MAX_PAGE))
     if page.after is not None:
-        rows = selectors.history_after(room.pk, page.after, limit + 1)
-        has_more = len(rows) > limit
-        rows = rows[:limit]
+        found = selectors.history_after_page(room.pk, page.after, page.limit)
     else:
-        rows = selectors.history_before(room.pk, page.before, limit + 1)
-        has_more = len(rows) > limit
-        rows = rows[-limit:]
-    return {"messages": [message_payload(m) for m in rows], "has_more": has_more}
+        found = selectors.history_before_page(room.pk, page.before, page.limit)
+    return {"messages": [message_payload(m) for m in found.messages], "has_more": found.has_more}
 
 
 @router.get("/rooms/{room_id}/messages/{message_id}/thread", response=ThreadPage)
 def thread(request: HttpRequest, room_id: int, message_id: int, page: Query[ThreadQuery]) -> dict[str, Any]:
     room = _readable_room(request, room_id)
     parent = _message(room, message_id)
-    limit = max(1, min(page.limit, selectors.MAX_PAGE))
-    rows = selectors.thread(room.pk, parent.pk, page.after, limit + 1)
+    found = selectors.thread_page(room.pk, parent.pk, page.after, page.limit)
     return {
         "parent": message_payload(parent),
-        "replies": [message_payload(m) for m in rows[:limit]],
-        "has_more": len(rows) > limit,
+        "replies": [message_payload(m) for m in found.messages],
+        "has_more": found.has_more,
     }
 
 

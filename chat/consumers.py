@@ -129,22 +129,24 @@ class ChatConsumer(JsonSocketConsumer):
         """One page of the log after `after` (never before what this socket already sent)."""
         async with self.delivery:
             start = max(after, self.sequencer.sent)
-            rows = await self._read_log(start, RESUME_PAGE + 1)
-            page = rows[:RESUME_PAGE]
+            page, more = await self._read_log(start, RESUME_PAGE)
             for payload in self.sequencer.take_from_log(page):
                 await self.send_json(change_event(payload, start))
-            self.resuming = len(rows) > RESUME_PAGE
+            self.resuming = more
             done = "resume.partial" if self.resuming else "resume.done"
             await self.send_json({"type": done, "after_version": self.sequencer.sent})
             if not self.resuming and self.sequencer.has_gap:
                 await self._fill_gap_locked()  # changes that went live while the client paged
 
-    async def _read_log(self, after: int, limit: int) -> list[dict[str, Any]]:
-        def read() -> list[dict[str, Any]]:
-            return [message_payload(m) for m in selectors.changes_after(self.room_id, after, limit)]
+    async def _read_log(self, after: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """Up to `limit` changes after version `after`, and whether more follow."""
 
-        rows: list[dict[str, Any]] = await in_write_pool(read)()
-        return rows
+        def read() -> tuple[list[dict[str, Any]], bool]:
+            page = selectors.changes_page(self.room_id, after, limit)
+            return [message_payload(m) for m in page.messages], page.has_more
+
+        found: tuple[list[dict[str, Any]], bool] = await in_write_pool(read)()
+        return found
 
     async def chat_change(self, event: dict[str, Any]) -> None:
         async with self.delivery:
@@ -176,10 +178,10 @@ class ChatConsumer(JsonSocketConsumer):
         """Read the log after what was sent, to its end (a bounded number of pages per call)."""
         for _ in range(MAX_FILL_PAGES):
             start = self.sequencer.sent
-            rows = await self._read_log(start, RESUME_PAGE)
+            rows, more = await self._read_log(start, RESUME_PAGE)
             for payload in self.sequencer.take_from_log(rows):
                 await self.send_json(change_event(payload, start))
-            if len(rows) < RESUME_PAGE:
+            if not more:
                 return
 
     async def check(self, committed_version: int, is_member: bool, readable: bool) -> None:

@@ -7,7 +7,7 @@ loaded in a fixed number of queries, whatever the page size, so
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -27,42 +27,76 @@ def _clamp(limit: int) -> int:
     return max(1, min(limit, MAX_PAGE))
 
 
-def changes_after(room_id: int, after_seq: int, limit: int = MAX_PAGE) -> list[ChatMessage]:
+class Page(NamedTuple):
+    messages: list[ChatMessage]
+    has_more: bool  # more rows exist past the page, in the order it was read
+
+
+def _page(rows: QuerySet[ChatMessage], limit: int) -> Page:
+    """At most `limit` rows (clamped to MAX_PAGE), reading one more to learn whether more exist.
+
+    The look-ahead row is taken here, after the clamp: a caller asking for `limit + 1`
+    got it clamped to MAX_PAGE and reported no more at exactly the page maximum.
+    """
+    limit = _clamp(limit)
+    found = list(with_payload_relations(rows)[: limit + 1])
+    return Page(found[:limit], len(found) > limit)
+
+
+def changes_page(room_id: int, after_seq: int, limit: int = MAX_PAGE) -> Page:
     """Messages created or changed after version `after_seq`, in log order, at most `limit`.
 
     A message appears once, in its latest state; a client resumes from the last
     `version_seq` it received, so a reconnecting client gets each change exactly once.
     """
     rows = ChatMessage.objects.filter(room_id=room_id, version_seq__gt=after_seq).order_by("version_seq")
-    return list(with_payload_relations(rows)[: _clamp(limit)])
+    return _page(rows, limit)
 
 
-def history_before(room_id: int, before_seq: int | None, limit: int = 50) -> list[ChatMessage]:
-    """The page of messages just before `before_seq` (newest page when None), oldest first."""
+def changes_after(room_id: int, after_seq: int, limit: int = MAX_PAGE) -> list[ChatMessage]:
+    return changes_page(room_id, after_seq, limit).messages
+
+
+def history_before_page(room_id: int, before_seq: int | None, limit: int = 50) -> Page:
+    """The page of messages just before `before_seq` (newest page when None), oldest first;
+    `has_more`: older messages exist."""
     rows = ChatMessage.objects.filter(room_id=room_id)
     if before_seq is not None:
         rows = rows.filter(seq__lt=before_seq)
-    page = list(with_payload_relations(rows.order_by("-seq"))[: _clamp(limit)])
-    page.reverse()
+    page = _page(rows.order_by("-seq"), limit)
+    page.messages.reverse()
     return page
 
 
-def history_after(room_id: int, after_seq: int, limit: int = 50) -> list[ChatMessage]:
+def history_before(room_id: int, before_seq: int | None, limit: int = 50) -> list[ChatMessage]:
+    return history_before_page(room_id, before_seq, limit).messages
+
+
+def history_after_page(room_id: int, after_seq: int, limit: int = 50) -> Page:
+    """The messages after `after_seq`, oldest first; `has_more`: newer messages exist."""
     rows = ChatMessage.objects.filter(room_id=room_id, seq__gt=after_seq).order_by("seq")
-    return list(with_payload_relations(rows)[: _clamp(limit)])
+    return _page(rows, limit)
+
+
+def history_after(room_id: int, after_seq: int, limit: int = 50) -> list[ChatMessage]:
+    return history_after_page(room_id, after_seq, limit).messages
 
 
 def message_in_room(room_id: int, message_id: int) -> ChatMessage | None:
     return with_payload_relations(ChatMessage.objects.filter(room_id=room_id, pk=message_id)).first()
 
 
-def thread(room_id: int, parent_id: int, after_seq: int = 0, limit: int = 50) -> list[ChatMessage]:
+def thread_page(room_id: int, parent_id: int, after_seq: int = 0, limit: int = 50) -> Page:
     """Replies to `parent_id` after `after_seq`, oldest first, at most `limit`.
 
     Threads are one level deep, so these are all of the thread's messages but its parent.
     """
     rows = ChatMessage.objects.filter(room_id=room_id, parent_id=parent_id, seq__gt=after_seq)
-    return list(with_payload_relations(rows.order_by("seq"))[: _clamp(limit)])
+    return _page(rows.order_by("seq"), limit)
+
+
+def thread(room_id: int, parent_id: int, after_seq: int = 0, limit: int = 50) -> list[ChatMessage]:
+    return thread_page(room_id, parent_id, after_seq, limit).messages
 
 
 def can_read(room: ChatRoom, user: Any) -> bool:

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from chat import services
-from chat.models import ChatRoom
+from chat import selectors, services
+from chat.models import ChatMessage, ChatRoom
+from tests.chat.test_services import user
 from tests.documents.test_api import call, register_and_token
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +274,61 @@ def test_outsiders_get_403_from_every_call_on_a_private_room(client: Client) -> 
         assert call(client, method, url, None, body).status_code == 401, (method, url)
     assert call(client, "get", "/api/chat/rooms/public").status_code == 401
     assert call(client, "post", "/api/chat/direct", None, {"usernames": ["alice"]}).status_code == 401
+
+
+def store_log(room: ChatRoom, author: Any, count: int, parent: Any = None) -> None:
+    """`count` messages appended to the room's log in one insert (numbers as the services take them)."""
+    room.refresh_from_db()
+    rows = [
+        ChatMessage(
+            room=room,
+            seq=room.last_seq + index,
+            created_version=room.last_version + index,
+            version_seq=room.last_version + index,
+            client_id=f"bulk-{room.last_seq + index}",
+            author=author,
+            body=f"message {room.last_seq + index}",
+            parent=parent,
+        )
+        for index in range(1, count + 1)
+    ]
+    ChatMessage.objects.bulk_create(rows)
+    last_seq, last_version = room.last_seq + count, room.last_version + count
+    ChatRoom.objects.filter(pk=room.pk).update(last_seq=last_seq, last_version=last_version)
+
+
+def test_pages_of_the_maximum_size_still_say_there_is_more(client: Client) -> None:
+    """The look-ahead row must not be clamped away: 290 messages are not one page of 200."""
+    alice = register_and_token(client, "alice")
+    room_id = call(client, "post", "/api/chat/rooms", alice, {"name": "busy"}).json()["id"]
+    room = ChatRoom.objects.get(pk=room_id)
+    store_log(room, person("alice"), 290)
+    path = f"/api/chat/rooms/{room_id}/messages"
+    for limit in (200, 500):  # the maximum, and more than it (clamped to it)
+        first = call(client, "get", f"{path}?after=0&limit={limit}", alice).json()
+        assert (len(first["messages"]), first["has_more"]) == (200, True)
+        rest = call(client, "get", f"{path}?after=200&limit={limit}", alice).json()
+        assert ([m["seq"] for m in rest["messages"]], rest["has_more"]) == (list(range(201, 291)), False)
+        newest = call(client, "get", f"{path}?limit={limit}", alice).json()
+        assert (newest["messages"][0]["seq"], newest["has_more"]) == (91, True)
+        oldest = call(client, "get", f"{path}?before=91&limit={limit}", alice).json()
+        assert ([m["seq"] for m in oldest["messages"]], oldest["has_more"]) == (list(range(1, 91)), False)
+
+    parent = ChatMessage.objects.get(room=room, seq=1)
+    store_log(room, person("alice"), 210, parent=parent)
+    thread = f"{path}/{parent.pk}/thread"
+    for limit in (200, 500):
+        page = call(client, "get", f"{thread}?limit={limit}", alice).json()
+        assert (len(page["replies"]), page["has_more"]) == (200, True)
+        last = page["replies"][-1]["seq"]
+        rest = call(client, "get", f"{thread}?after={last}&limit={limit}", alice).json()
+        assert (len(rest["replies"]), rest["has_more"]) == (10, False)
+
+
+def test_resume_pages_of_the_maximum_size_still_say_there_is_more() -> None:
+    alice = user("alice")
+    room = services.create_room(alice, "busy")
+    store_log(room, alice, 201)
+    page = selectors.changes_page(room.pk, 0, selectors.MAX_PAGE)
+    assert (len(page.messages), page.has_more) == (selectors.MAX_PAGE, True)
+    assert selectors.changes_page(room.pk, selectors.MAX_PAGE, selectors.MAX_PAGE).has_more is False
