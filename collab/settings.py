@@ -193,10 +193,32 @@ CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or os.environ.get("CELERY_BROKER_URL"))
 CELERY_TASK_EAGER_PROPAGATES = True
 
+# Passwords (docs/operations.md#authentication): at least COLLAB_PASSWORD_MIN_LENGTH
+# characters, not similar to the username or e-mail, not a common password, and
+# 3 of 4 character classes unless at least COLLAB_PASSWORD_PASSPHRASE_LENGTH long.
+COLLAB_PASSWORD_MIN_LENGTH = env_int("COLLAB_PASSWORD_MIN_LENGTH", 8)
+COLLAB_PASSWORD_PASSPHRASE_LENGTH = env_int("COLLAB_PASSWORD_PASSPHRASE_LENGTH", 16)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": COLLAB_PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "collab.passwords.ComplexityValidator",
+        "OPTIONS": {"passphrase_length": COLLAB_PASSWORD_PASSPHRASE_LENGTH},
+    },
 ]
+
+# Brute-force throttle for login, token creation and registration (collab/throttle.py):
+# failures allowed per account and per client address ("COUNT/SECONDS").
+COLLAB_AUTH_ACCOUNT_RATE = env_str("COLLAB_AUTH_ACCOUNT_RATE", "10/900")
+COLLAB_AUTH_ADDRESS_RATE = env_str("COLLAB_AUTH_ADDRESS_RATE", "50/900")
+# Proxies (addresses or CIDR networks) whose X-Forwarded-For names the client; none by default.
+COLLAB_TRUSTED_PROXIES = env_list("COLLAB_TRUSTED_PROXIES", [])
+# API tokens one user may hold at once (expired ones are pruned before refusing).
+COLLAB_MAX_TOKENS_PER_USER = env_int("COLLAB_MAX_TOKENS_PER_USER", 100)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -246,7 +268,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Tokens and passwords never reach the log (also wraps daphne's access log).
+    "filters": {"redact_secrets": {"()": "collab.log_redaction.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }

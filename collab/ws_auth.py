@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from collab.accounts import user_for_token
+from collab.accounts import authenticate_token
 
 Scope = dict[str, Any]
 
@@ -57,7 +57,9 @@ def origin_allowed(scope: Scope) -> bool:
 
 
 class TokenOrSessionMiddleware:
-    """Sets scope["user"] and scope["auth_method"] ("token", "session" or None).
+    """Sets scope["user"], scope["auth_method"] ("token", "session" or None) and
+    scope["token_id"] (the ApiToken's id for token auth, else None), which the
+    sockets' periodic checks pass to collab.accounts.socket_auth_valid.
 
     Token clients skip the session and auth middlewares entirely (no session
     lookup, less memory per socket); the rest go through Channels' stack.
@@ -71,8 +73,11 @@ class TokenOrSessionMiddleware:
         token = token_from_scope(scope)
         if token is None:
             return await self.session_stack(scope, receive, send)
-        user = await database_sync_to_async(user_for_token)(token)
-        scope = dict(scope, user=user, auth_method="token" if user.is_authenticated else None)
+        auth = await database_sync_to_async(authenticate_token)(token)
+        if auth is None:
+            scope = dict(scope, user=AnonymousUser(), auth_method=None, token_id=None)
+        else:
+            scope = dict(scope, user=auth.user, auth_method="token", token_id=auth.token_id)
         scope["origin_allowed"] = True
         return await self.inner(scope, receive, send)
 
@@ -86,7 +91,7 @@ class _SessionOutcome:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
         user = scope.get("user") or AnonymousUser()
         authenticated = user.is_authenticated
-        scope = dict(scope, auth_method="session" if authenticated else None)
+        scope = dict(scope, auth_method="session" if authenticated else None, token_id=None)
         scope["origin_allowed"] = not authenticated or origin_allowed(scope)
         return await self.inner(scope, receive, send)
 
