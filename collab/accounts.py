@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -116,10 +117,12 @@ def check_credentials(username: str, password: str, address: str, request: HttpR
     return user
 
 
-def _live_tokens(user_id: int) -> Any:
-    return ApiToken.objects.filter(user_id=user_id).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    )
+def _live_token_rows() -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+
+def _live_tokens(user_id: int) -> QuerySet[ApiToken]:
+    return _live_token_rows().filter(user_id=user_id)
 
 
 def _token_name(name: str | None) -> str:
@@ -212,11 +215,28 @@ def socket_auth_valid(user_id: int, token_id: int | None) -> bool:
     """
     if token_id is None:
         return User.objects.filter(pk=user_id, is_active=True).exists()
-    return (
-        ApiToken.objects.filter(pk=token_id, user_id=user_id, user__is_active=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .exists()
+    return _live_token_rows().filter(pk=token_id, user_id=user_id, user__is_active=True).exists()
+
+
+def socket_auths_valid(pairs: Iterable[tuple[int, int | None]]) -> set[tuple[int, int | None]]:
+    """socket_auth_valid for many sockets at once (two queries): the (user_id, token_id) pairs still valid."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    active = set(
+        User.objects.filter(pk__in={user_id for user_id, _ in pairs}, is_active=True).values_list(
+            "pk", flat=True
+        )
     )
+    token_ids = {token_id for _, token_id in pairs if token_id is not None}
+    live: set[tuple[int, int]] = set()
+    if token_ids:
+        live = set(_live_token_rows().filter(pk__in=token_ids).values_list("user_id", "pk"))
+    return {
+        (user_id, token_id)
+        for user_id, token_id in pairs
+        if user_id in active and (token_id is None or (user_id, token_id) in live)
+    }
 
 
 def identity_of(user: Any) -> dict[str, Any]:

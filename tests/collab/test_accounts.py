@@ -26,6 +26,7 @@ from collab.accounts import (
     revoke_raw_token,
     revoke_token,
     socket_auth_valid,
+    socket_auths_valid,
     user_for_token,
 )
 from collab.models import ApiToken
@@ -364,3 +365,25 @@ def test_socket_auth_valid_is_one_query(django_assert_num_queries: Any) -> None:
         socket_auth_valid(user.pk, token_id)
     with django_assert_num_queries(1):
         socket_auth_valid(user.pk, None)
+
+
+def test_socket_auths_valid_checks_many_sockets_in_two_queries(django_assert_num_queries: Any) -> None:
+    alice, bob, gone = make_user(), make_user(), make_user()
+    alice_token = issue_token(alice).token.pk
+    bob_token = issue_token(bob).token.pk
+    revoked = issue_token(alice).token.pk
+    revoke_token(alice, revoked)
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    pairs = [
+        (alice.pk, alice_token),
+        (alice.pk, None),
+        (alice.pk, bob_token),  # someone else's token
+        (alice.pk, revoked),
+        (bob.pk, bob_token),
+        (gone.pk, None),
+    ]
+    with django_assert_num_queries(2):
+        valid = socket_auths_valid(pairs)
+    assert valid == {(alice.pk, alice_token), (alice.pk, None), (bob.pk, bob_token)}
+    assert valid == {pair for pair in pairs if socket_auth_valid(*pair)}
+    assert socket_auths_valid([]) == set()
