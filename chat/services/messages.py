@@ -27,7 +27,7 @@ from chat.services.base import (
     take_numbers,
 )
 from chat.services.fastpost import new_message
-from chat.services.ratelimit import give_back_slot, take_slot
+from chat.services.ratelimit import Slots
 
 MAX_BODY_CHARS = 10_000
 MAX_CLIENT_ID_CHARS = 64
@@ -88,17 +88,18 @@ def _post_in_one_statement(
     room: ChatRoom, author: Any, client_id: str, body: str
 ) -> tuple[ChatMessage, bool] | None:
     """The common case in one round trip (see fastpost); None hands over to the general path."""
-    try:
-        take_slot(room.pk, author.pk)  # before the statement: the row lock is not held meanwhile
-    except RateLimited:
-        stored = _stored(room.pk, author, client_id)
-        if stored is not None:
-            return _retried(stored), False  # a retry is never refused
-        raise
-    message = fastpost.try_post(room.pk, author, client_id, body)
-    if message is None:
-        give_back_slot(room.pk, author.pk)  # a retry, or refused: the general path decides
-        return None
+    with Slots() as slots:  # a failed statement (the database down) gives the slot back
+        try:
+            slots.take(room.pk, author.pk)  # before the statement: the row lock is not held meanwhile
+        except RateLimited:
+            stored = _stored(room.pk, author, client_id)
+            if stored is not None:
+                return _retried(stored), False  # a retry is never refused
+            raise
+        message = fastpost.try_post(room.pk, author, client_id, body)
+        if message is None:
+            slots.give_back()  # a retry, or refused: the general path decides
+            return None
     announce(message)
     return message, True
 
@@ -118,7 +119,8 @@ def post_message(
         posted = _post_in_one_statement(room, author, client_id, body)
         if posted is not None:
             return posted
-    with transaction.atomic():
+    # Slots outside the transaction: a rule broken after counting, or a failed commit, gives it back.
+    with Slots() as slots, transaction.atomic():
         # One round trip locks the room and reads the author's role. A concurrent retry of
         # the same client id waits here, then finds the stored message.
         locked = lock_room(room.pk, member=author)
@@ -130,7 +132,7 @@ def post_message(
             raise ChatError("not_member", "join the room first")
         _check_parent(room.pk, parent_id)
         require_unarchived(locked)
-        take_slot(room.pk, author.pk)
+        slots.take(room.pk, author.pk)
         seq, version = take_numbers(locked, new_message=True)
         message = new_message(room.pk, seq, version, client_id, author, body, parent_id)
         message.save(force_insert=True)
@@ -154,11 +156,11 @@ def edit_message(message: ChatMessage, editor: Any, body: str) -> ChatMessage:
     if message.author_id != editor.pk:
         raise ChatError("forbidden", "only the author can edit a message")
     body = _clean_body(body)
-    with transaction.atomic():
+    with Slots() as slots, transaction.atomic():
         room = lock_room(message.room_id)
         require_unarchived(room)
         require_member(room.pk, editor)  # someone who left no longer edits what they wrote there
-        take_slot(room.pk, editor.pk, kind="change")
+        slots.take(room.pk, editor.pk, kind="change")
         message.refresh_from_db()  # the state every other writer left, now that they wait for us
         if message.deleted_at is not None:
             raise ChatError("deleted", "a deleted message cannot be edited")
@@ -219,7 +221,7 @@ def toggle_reaction(message: ChatMessage, user: Any, emoji: str, add: bool) -> C
     no version, no event.
     """
     emoji = _clean_emoji(emoji)
-    with transaction.atomic():
+    with Slots() as slots, transaction.atomic():
         room = lock_room(message.room_id)
         require_member(room.pk, user)
         require_unarchived(room)
@@ -228,7 +230,7 @@ def toggle_reaction(message: ChatMessage, user: Any, emoji: str, add: bool) -> C
             raise ChatError("deleted", "a deleted message cannot be reacted to")
         if add:
             _check_reaction_room(message, user, emoji)
-        take_slot(room.pk, user.pk, kind="change")
+        slots.take(room.pk, user.pk, kind="change")
         if _store_reaction(message, user, emoji, add):
             _record_change(room, message, ChangeKind.REACTED, [])
     return message
