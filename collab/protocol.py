@@ -156,6 +156,11 @@ def encode_awareness(entries: list[AwarenessEntry] | tuple[AwarenessEntry, ...])
     return encode_var_uint(MESSAGE_AWARENESS) + encode_var_bytes(encode_awareness_update(entries))
 
 
+# An awareness message with no entries: every y-protocols client accepts it and does
+# nothing, so it keeps a stock client's "nothing arrived for 30 s" watchdog quiet.
+KEEPALIVE_FRAME = encode_awareness([])
+
+
 def encode_query_awareness() -> bytes:
     return encode_var_uint(MESSAGE_QUERY_AWARENESS)
 

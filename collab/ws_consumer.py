@@ -8,17 +8,20 @@ role the user has on it.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from typing import Any, ClassVar
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from collab import connections, metrics
 from collab.connections import CLOSE_BUSY
-from collab.protocol import ProtocolError
+from collab.protocol import KEEPALIVE_FRAME, ProtocolError
 from collab.sync.registry import get_registry
 from collab.sync.room import Room, RoomStore
 from collab.ws_dispatch import DirectDispatchMixin
+from collab.ws_watch import Verdict, get_socket_watch, valid_credentials
 from presence.hub import get_hub
 from presence.store import Connection
 
@@ -32,7 +35,11 @@ CLOSE_NOT_FOUND = 4404
 # guard for a daphne started with a larger explicit limit (apps cannot send 1009).
 CLOSE_TOO_BIG = 4413
 CLOSE_INTERNAL = 4500  # apps may only send 1000 and 3000-4999
+CLOSE_TOO_MANY_REQUESTS = 4429
 
+# A full-state request costs a whole-document answer: a burst of this many, then
+# COLLAB_SYNC_REQUESTS_PER_MINUTE.
+SYNC_REQUEST_BURST = 10.0
 
 
 class RefusedError(Exception):
@@ -51,6 +58,9 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     can_write = False
     closed = False
     presence: Connection | None = None
+    last_sent = 0.0
+    watched = False
+    refused_verdict: ClassVar[tuple[int, str]] = (4401, "your session or token is no longer valid")
 
     # -- hooks for subclasses ------------------------------------------
 
@@ -66,6 +76,40 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         """The presence object this socket is "in" (None: the user is only online)."""
         return None
 
+    def target_id(self) -> Any:
+        """The id of the object this socket is for, as `target_verdicts` expects it."""
+        raise NotImplementedError
+
+    @classmethod
+    def target_verdicts(cls, subjects: list[tuple[Any, int]]) -> list[Verdict]:
+        """Sync, batched: for each (target id, user id), may write / may read / refused."""
+        raise NotImplementedError
+
+    # -- the worker's periodic watch ---------------------------------------
+
+    def access_subject(self) -> tuple[Any, int, int | None]:
+        return self.target_id(), self.user_id, self.scope.get("token_id")
+
+    @classmethod
+    def verdicts(cls, subjects: list[tuple[Any, int, int | None]]) -> list[Verdict]:
+        valid = valid_credentials((user_id, token_id) for _, user_id, token_id in subjects)
+        checked = [subject for subject in subjects if (subject[1], subject[2]) in valid]
+        by_subject = dict(
+            zip(checked, cls.target_verdicts([(target, user) for target, user, _ in checked]), strict=True)
+        )
+        return [by_subject.get(subject, cls.refused_verdict) for subject in subjects]
+
+    async def apply_verdict(self, verdict: Verdict) -> None:
+        if isinstance(verdict, tuple):
+            await self.refuse(*verdict)
+        elif verdict != self.can_write:
+            self.can_write = verdict
+            if self.room is not None:
+                self.room.forget_denial(self.peer_id)
+
+    async def keepalive(self) -> None:
+        await self.send_bytes(KEEPALIVE_FRAME)
+
     # -- Peer protocol ---------------------------------------------------
 
     @property
@@ -74,6 +118,7 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
 
     async def send_bytes(self, data: bytes) -> None:
         if not self.closed:
+            self.last_sent = time.monotonic()
             await self.send(bytes_data=data)
 
     async def refuse(self, code: int, reason: str) -> None:
@@ -95,6 +140,8 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         from collab.accounts import identity_of
 
         self.peer_id = uuid.uuid4().hex
+        self.sync_budget = SYNC_REQUEST_BURST
+        self.sync_budget_at = time.monotonic()
         user = self.scope.get("user")
         try:
             if connections.at_capacity():
@@ -119,6 +166,8 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             return
         await self.accept()
         connections.opened(self.metrics_kind)
+        get_socket_watch().add(self)
+        self.watched = True
         try:
             await self.room.join(self)
             # An access change handled while the room was loading did not reach us yet.
@@ -140,6 +189,9 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             return
         if bytes_data[:1] == b"\x00" and bytes_data[1:2] in (b"\x01", b"\x02"):
             await get_hub().activity(self.user_id)  # an edit; awareness renewals are not activity
+        elif (bytes_data[:2] == b"\x00\x00" or bytes_data[:1] == b"\x03") and not self._take_sync_request():
+            await self.refuse(CLOSE_TOO_MANY_REQUESTS, "too many full-state requests; slow down")
+            return
         try:
             await self.room.receive_frame(self, bytes_data)
         except ProtocolError as error:
@@ -149,8 +201,22 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             logger.exception("frame handling failed in %s", self.room.key)
             await self.refuse(CLOSE_INTERNAL, "internal error")
 
+    def _take_sync_request(self) -> bool:
+        """A token bucket: each answer to SyncStep1 or QueryAwareness may be a whole document."""
+        now = time.monotonic()
+        rate = settings.COLLAB_SYNC_REQUESTS_PER_MINUTE / 60
+        self.sync_budget = min(SYNC_REQUEST_BURST, self.sync_budget + (now - self.sync_budget_at) * rate)
+        self.sync_budget_at = now
+        if self.sync_budget < 1:
+            return False
+        self.sync_budget -= 1
+        return True
+
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if self.watched:
+            self.watched = False
+            get_socket_watch().discard(self)
         if self.presence is not None:
             await get_hub().leave(self.presence)
         room, self.room = self.room, None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from channels.db import database_sync_to_async
 
 from collab.sync.room import RoomStore
 from collab.ws_consumer import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CrdtRoomConsumer, RefusedError
+from collab.ws_watch import Verdict
 from documents import selectors
 from documents.models import WRITE_ROLES
 from documents.services import room_group
@@ -33,6 +36,24 @@ class DocumentConsumer(CrdtRoomConsumer):
 
     def presence_object(self) -> str | None:
         return document_object(self.document_id)
+
+    def target_id(self) -> Any:
+        return self.document_id
+
+    @classmethod
+    def target_verdicts(cls, subjects: list[tuple[Any, int]]) -> list[Verdict]:
+        roles = selectors.roles_of_many(subjects)
+        existing = selectors.existing_documents({document_id for document_id, _ in subjects})
+        verdicts: list[Verdict] = []
+        for document_id, user_id in subjects:
+            role = roles.get((document_id, user_id))
+            if document_id not in existing:
+                verdicts.append((CLOSE_NOT_FOUND, "document deleted"))
+            elif role is None:
+                verdicts.append((CLOSE_FORBIDDEN, "no access to this document"))
+            else:
+                verdicts.append(role in WRITE_ROLES)
+        return verdicts
 
     def _role_and_existence(self) -> tuple[str | None, bool]:
         role = selectors.role_of(self.scope["user"], self.document_id)

@@ -32,6 +32,21 @@ def document_exists(document_id: uuid.UUID) -> bool:
     return Document.objects.filter(pk=document_id).exists()
 
 
+def existing_documents(document_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return set(Document.objects.filter(pk__in=document_ids).values_list("pk", flat=True))
+
+
+def roles_of_many(pairs: list[tuple[uuid.UUID, int]]) -> dict[tuple[uuid.UUID, int], str]:
+    """The role of each (document, user) pair that is a membership, in one query."""
+    documents = {document_id for document_id, _ in pairs}
+    users = {user_id for _, user_id in pairs}
+    wanted = set(pairs)
+    rows = DocumentMember.objects.filter(document_id__in=documents, user_id__in=users).values_list(
+        "document_id", "user_id", "role"
+    )
+    return {(document, user): role for document, user, role in rows if (document, user) in wanted}
+
+
 def documents_for(user: Any) -> QuerySet[DocumentMember]:
     return (
         DocumentMember.objects.filter(user_id=user.pk)

@@ -38,6 +38,7 @@ class RoomRegistry:
         self._unloads: dict[str, asyncio.Task[None]] = {}
         self._idle_timers: dict[str, asyncio.TimerHandle] = {}
         self._lag_monitor: asyncio.Task[None] | None = None
+        self.on_layer_error: Callable[[], None] = lambda: None
 
     def start_lag_monitor(self) -> None:
         if self._lag_monitor is None:
@@ -53,6 +54,7 @@ class RoomRegistry:
             room = self.rooms.get(key)
             if room is None:
                 room = self.room_factory(key, group, store, self.layer, self.config)
+                room.on_layer_error = self.on_layer_error
                 self.rooms[key] = room
                 self._loads[key] = asyncio.create_task(room.start())
             timer = self._idle_timers.pop(key, None)
@@ -155,4 +157,7 @@ def get_registry() -> RoomRegistry:
         )
         _registries[loop] = registry
         registry.start_lag_monitor()
+        from collab.ws_watch import get_socket_watch
+
+        registry.on_layer_error = get_socket_watch().check_soon
     return registry

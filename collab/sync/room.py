@@ -173,6 +173,8 @@ class Room:
         # Updates the document holds but has not integrated (their dependencies
         # have not arrived): a Doc's own encoding leaves them out, so answers add them.
         self._unintegrated: bytes | None = None
+        # Called when the layer fails: a lost message may have carried an access change.
+        self.on_layer_error: Callable[[], None] = lambda: None
 
     # -- lifecycle -------------------------------------------------------
 
@@ -368,6 +370,10 @@ class Room:
                 await peer.refresh_access()
                 self._denied_peers.discard(peer.peer_id)
 
+    def forget_denial(self, peer_id: str) -> None:
+        """The peer's role changed: tell it again if its next write is refused."""
+        self._denied_peers.discard(peer_id)
+
     async def refuse_all(self, code: int, reason: str) -> None:
         for peer in list(self.peers.values()):
             await peer.refuse(code, reason)
@@ -411,6 +417,7 @@ class Room:
             except Exception:
                 # Peers notice the sequence gap (or the next state-vector round) and repair.
                 logger.warning("publish to %s failed", self.group, exc_info=True)
+                self.on_layer_error()
 
     async def _send_direct(self, channel: str, message: dict[str, Any]) -> None:
         try:
@@ -426,6 +433,7 @@ class Room:
                 raise
             except Exception:
                 logger.warning("layer receive failed for %s", self.key, exc_info=True)
+                self.on_layer_error()
                 await asyncio.sleep(0.5)
                 continue
             if not self.ready:
