@@ -244,6 +244,22 @@ COLLAB_FLUSH_INTERVAL_MS = env_int("COLLAB_FLUSH_INTERVAL_MS", 50)
 COLLAB_COMPACT_THRESHOLD = env_int("COLLAB_COMPACT_THRESHOLD", 200)
 COLLAB_ANTIENTROPY_SECONDS = env_float("COLLAB_ANTIENTROPY_SECONDS", 5.0)
 COLLAB_AWARENESS_TIMEOUT_SECONDS = env_float("COLLAB_AWARENESS_TIMEOUT_SECONDS", 30.0)
+# How often a worker re-checks access (membership, role, token) of its open CRDT sockets:
+# access events travel over pub/sub, which can lose them.
+COLLAB_ACCESS_CHECK_SECONDS = env_float("COLLAB_ACCESS_CHECK_SECONDS", 3.0)
+# A socket that has been sent nothing for this long gets a no-op frame: stock y-websocket
+# clients reconnect when nothing arrives for 30 s.
+COLLAB_KEEPALIVE_SECONDS = env_float("COLLAB_KEEPALIVE_SECONDS", 10.0)
+# Full-state requests (SyncStep1, QueryAwareness) a CRDT socket may make per minute (bursts of 10).
+COLLAB_SYNC_REQUESTS_PER_MINUTE = env_float("COLLAB_SYNC_REQUESTS_PER_MINUTE", 60.0)
+# Output a socket may have waiting in the server's buffers before it is dropped (a client
+# that does not read); one message larger than this is still sent to a drained socket.
+COLLAB_MAX_UNSENT_BYTES = env_int("COLLAB_MAX_UNSENT_BYTES", 8 * 1024 * 1024)
+# Accepted updates a room may hold unwritten while the database is down; past it the
+# room's writers are closed with 4507 (retry later) instead of growing without bound.
+COLLAB_MAX_OUTBOX_BYTES = env_int("COLLAB_MAX_OUTBOX_BYTES", 64 * 1024 * 1024)
+# SIGTERM: stop accepting, close sockets with 1012, flush, exit within this many seconds.
+COLLAB_SHUTDOWN_SECONDS = env_float("COLLAB_SHUTDOWN_SECONDS", 10.0)
 
 # Threads (each with its own database connection) that run websocket writes in parallel.
 COLLAB_DB_WRITE_THREADS = env_int("COLLAB_DB_WRITE_THREADS", 4)
