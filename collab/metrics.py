@@ -26,3 +26,8 @@ LOG_FLUSH_SECONDS = Histogram(
     "Time to write one batch of updates to the durable log",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+OUTBOX_BYTES = Gauge(
+    "collab_outbox_bytes", "Accepted CRDT updates not yet written to the database (all rooms of this worker)"
+)
+LOG_FLUSH_FAILURES = Counter("collab_log_flush_failures", "Failed writes of a batch of updates to the log")
+SHUTDOWN_SECONDS = Gauge("collab_shutdown_seconds", "How long the last graceful shutdown took")

@@ -106,6 +106,13 @@ class RoomRegistry:
 
     async def _unload(self, room: Room) -> None:
         try:
+            if not await room.drain() and room.key not in self.rooms:
+                # The database is down: keep the room, and what it holds, until it can write.
+                logger.warning("keeping %s loaded: its updates are not written yet", room.key)
+                self.rooms[room.key] = room
+                room.holds = 1
+                self.release(room)
+                return
             await room.stop()
         except Exception:
             logger.exception("unloading %s failed", room.key)
@@ -139,6 +146,7 @@ def room_config_from_settings() -> RoomConfig:
     return RoomConfig(
         flush_interval=settings.COLLAB_FLUSH_INTERVAL_MS / 1000,
         compact_threshold=settings.COLLAB_COMPACT_THRESHOLD,
+        max_outbox_bytes=settings.COLLAB_MAX_OUTBOX_BYTES,
         antientropy_interval=settings.COLLAB_ANTIENTROPY_SECONDS,
         awareness_timeout=settings.COLLAB_AWARENESS_TIMEOUT_SECONDS,
     )

@@ -98,6 +98,23 @@ class RoomConfig:
     # A peer's update not confirmed durable by its origin within this time is
     # written by this room too (the origin may have died before its flush).
     confirm_timeout: float = 1.5
+    # Accepted, unwritten updates this worker may hold (all rooms) while the database is down.
+    max_outbox_bytes: int = 64 * 1024 * 1024
+
+
+CLOSE_OUTBOX_FULL = 4507  # the server cannot store edits right now: reconnect later
+MAX_FLUSH_BACKOFF = 2.0
+
+
+class _OutboxBytes:
+    """Unwritten update bytes of all rooms of this process (the limit is per worker)."""
+
+    total = 0
+
+    @classmethod
+    def add(cls, size: int) -> None:
+        cls.total += size
+        metrics.OUTBOX_BYTES.set(cls.total)
 
 
 def _is_fatal(exc: BaseException) -> bool:
@@ -159,6 +176,8 @@ class Room:
         self._peers_seen: dict[str, float] = {}  # other rooms of this document, last heard
         self._outbox: list[tuple[bytes, int | None]] = []
         self._outbox_seq = 0  # highest own publication seq in the outbox
+        self._outbox_bytes = 0
+        self._flush_failures = 0
         self._rows_since_snapshot = 0  # as far as this room knows; compaction recounts
         self._unconfirmed: dict[str, list[tuple[int, bytes, float]]] = {}
         self._flush_lock = asyncio.Lock()
@@ -205,6 +224,12 @@ class Room:
         self._publish({"type": "room.sv", "sv": self.doc.get_state(), "hello": True})
         self._maintenance = asyncio.create_task(self._maintenance_loop())
 
+    async def drain(self) -> bool:
+        """Write everything this room holds unwritten (peers' unconfirmed updates too); True if done."""
+        self._adopt_unconfirmed(older_than=None)
+        await self.flush()
+        return not self._outbox
+
     async def stop(self) -> None:
         """Flush (with peers' unconfirmed updates), then leave the group."""
         if self._maintenance is not None:
@@ -212,8 +237,15 @@ class Room:
         if self._flush_task is not None:
             self._flush_task.cancel()
             self._flush_task = None
-        self._adopt_unconfirmed(older_than=None)
-        await self.flush()
+        if not await self.drain():
+            logger.error(
+                "%s stopped with %d bytes of updates unwritten (the database is down); "
+                "clients that still hold them resend them on reconnect",
+                self.key,
+                self._outbox_bytes,
+            )
+            _OutboxBytes.add(-self._outbox_bytes)
+            self._outbox_bytes = 0
         if self._compact_task is not None:
             with contextlib.suppress(Exception):
                 await self._compact_task
@@ -305,6 +337,11 @@ class Room:
 
     async def _accept_client_update(self, peer: Peer, update: bytes, frame: bytes | None) -> None:
         if update == EMPTY_UPDATE:
+            return
+        if _OutboxBytes.total >= self.config.max_outbox_bytes:
+            # Not applied, so not lost: the client keeps the edit and resends it on reconnect.
+            metrics.FRAMES_REJECTED.labels("outbox_full").inc()
+            await peer.refuse(CLOSE_OUTBOX_FULL, "edits cannot be stored right now; retry later")
             return
         if not peer.can_write:
             metrics.FRAMES_REJECTED.labels("read_only").inc()
@@ -591,13 +628,17 @@ class Room:
 
     def _queue_persist(self, update: bytes, user_id: int | None, seq: int | None) -> None:
         self._outbox.append((update, user_id))
+        self._outbox_bytes += len(update)
+        _OutboxBytes.add(len(update))
         if seq is not None:
             self._outbox_seq = max(self._outbox_seq, seq)
         if self._flush_task is None:
             self._flush_task = asyncio.create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(self.config.flush_interval)
+        # Backs off while writes fail (the database is down), up to MAX_FLUSH_BACKOFF.
+        delay = self.config.flush_interval * 2 ** min(self._flush_failures, 10)
+        await asyncio.sleep(min(delay, max(MAX_FLUSH_BACKOFF, self.config.flush_interval)))
         self._flush_task = None
         await self.flush()
 
@@ -613,13 +654,24 @@ class Room:
                 await self.store.append(self.key, records)
                 self._rows_since_snapshot += len(records)
             except Exception:
-                logger.exception("writing the update log of %s failed; will retry", self.key)
+                if self._flush_failures == 0:
+                    logger.warning("writing the update log of %s failed; will retry", self.key, exc_info=True)
+                self._flush_failures += 1
+                metrics.LOG_FLUSH_FAILURES.inc()
                 self._outbox = batch + self._outbox
                 self._outbox_seq = max(self._outbox_seq, flushed_seq)
                 if self._flush_task is None:
                     self._flush_task = asyncio.create_task(self._flush_soon())
                 return
             metrics.LOG_FLUSH_SECONDS.observe(time.perf_counter() - started)
+            written = sum(len(update) for update, _ in batch)
+            self._outbox_bytes -= written
+            _OutboxBytes.add(-written)
+            if self._flush_failures:
+                logger.warning(
+                    "update log of %s written again after %d failures", self.key, self._flush_failures
+                )
+                self._flush_failures = 0
             if flushed_seq:
                 self._publish({"type": "room.flushed", "upto": flushed_seq})
         if self._rows_since_snapshot >= self.config.compact_threshold and self._compact_task is None:
