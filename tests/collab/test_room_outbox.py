@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from channels.layers import InMemoryChannelLayer
 
 from collab import protocol as p
@@ -11,6 +12,12 @@ from collab.sync.registry import RoomRegistry
 from collab.sync.room import CLOSE_OUTBOX_FULL, Room, _OutboxBytes
 from tests.collab.fakes import MemoryStore, RecordingPeer
 from tests.collab.test_room import FAST, eventually, text_of, text_update
+
+
+@pytest.fixture(autouse=True)
+def no_outbox_left_by_other_tests() -> None:
+    """The count is per process; rooms that other tests abandoned without stopping stay in it."""
+    _OutboxBytes.total = 0
 
 
 class DownStore(MemoryStore):
