@@ -14,6 +14,7 @@ from channels.db import database_sync_to_async
 
 from chat.models import ChatMember
 from chat.payloads import room_group, user_group
+from chat.watch import get_watch
 from collab.ws_json import JsonSocketConsumer
 from presence.hub import get_hub
 
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 class InboxConsumer(JsonSocketConsumer):
     metrics_kind = "inbox"
+    room_id = 0  # for the watch: no room, only the authentication is re-checked
 
     async def connect(self) -> None:
         self.rooms: set[int] = set()
@@ -32,6 +34,7 @@ class InboxConsumer(JsonSocketConsumer):
         self.user_id = int(user.pk)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await self._follow_rooms()
+        get_watch().add(self)  # closes the socket (4401) once its token is revoked
         await self.join_presence(None)  # only "online": the inbox is in no room
 
     async def _follow_rooms(self) -> None:
@@ -51,9 +54,13 @@ class InboxConsumer(JsonSocketConsumer):
         """The base class has already given back the slot and the presence entry."""
         if not hasattr(self, "user_id"):
             return
+        get_watch().discard(self)
         await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
         for room_id in self.rooms:
             await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
+
+    async def check(self, committed_version: int, is_member: bool, readable: bool) -> None:
+        """The watch checks room sockets' access; an inbox has no room."""
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if (

@@ -3,10 +3,13 @@
 Pub/sub delivers at most once. A socket notices a lost change when a later one
 arrives, but not a lost *last* change, and a lost membership event would leave a
 removed member reading a private room. Every COLLAB_CHAT_CHECK_SECONDS the watch
-reads, in one query per kind, the last version of every room with sockets here
-and which of those sockets' users are still members; a socket still short of a
-version that was committed a whole interval ago reads the gap from the log, and a
-socket whose user lost access is closed.
+reads, in one database call of a few queries for all of this worker's chat sockets
+(room and inbox), the last version of every room with sockets here, which of those
+sockets' users are still members, and whose authentication still holds (the user
+active, the API token neither revoked nor expired). A socket still short of a
+version that was committed a whole interval ago reads the gap from the log, a
+socket whose user lost access to the room is closed with 4403, and one whose
+authentication is gone with 4401.
 """
 
 from __future__ import annotations
@@ -14,24 +17,48 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 
 from chat.models import ChatMember, ChatRoom, RoomKind
+from collab.accounts import socket_auths_valid
 
 logger = logging.getLogger(__name__)
 
 
+CLOSE_UNAUTHENTICATED = 4401
+
+
 class WatchedSocket(Protocol):
-    room_id: int
+    room_id: int  # 0: a socket of no room (the inbox), checked for its authentication only
     user_id: int
+    token_id: int | None  # the API token it authenticated with; None for a session
 
     async def check(self, committed_version: int, is_member: bool, readable: bool) -> None: ...
+
+    async def refuse(self, code: int) -> None: ...
+
+
+@dataclass
+class RoundState:
+    rooms: dict[int, tuple[int, str]]  # room -> (last version, kind)
+    members: set[tuple[int, int]]  # the (room, user) pairs that are memberships
+    authenticated: set[tuple[int, int | None]]  # the (user, token) pairs still valid
+
+
+def read_round(pairs: list[tuple[int, int]], auths: set[tuple[int, int | None]]) -> RoundState:
+    """Everything one round decides on, in one trip to the database thread."""
+    rooms, members = read_rooms([pair for pair in pairs if pair[0]])
+    return RoundState(rooms, members, socket_auths_valid(auths))
 
 
 def read_rooms(pairs: list[tuple[int, int]]) -> tuple[dict[int, tuple[int, str]], set[tuple[int, int]]]:
     """(room -> (last version, kind)), and the (room, user) pairs that are memberships."""
+    if not pairs:
+        return {}, set()
     room_ids = {room_id for room_id, _ in pairs}
     user_ids = {user_id for _, user_id in pairs}
     rooms = {
@@ -73,18 +100,31 @@ class ChatWatch:
         if not sockets:
             return
         pairs = [(socket.room_id, socket.user_id) for socket in sockets]
-        rooms, members = await database_sync_to_async(read_rooms)(pairs)
+        auths = {(socket.user_id, socket.token_id) for socket in sockets}
+        state = await database_sync_to_async(read_round)(pairs, auths)
+        rooms, members = state.rooms, state.members
         previous, self._previous = self._previous, {pk: version for pk, (version, _) in rooms.items()}
         for socket in sockets:
+            if (socket.user_id, socket.token_id) not in state.authenticated:
+                # The token was revoked or expired, or the user deactivated: a revocation has
+                # no event of its own, this round is what ends the socket.
+                await self._quietly(socket.refuse(CLOSE_UNAUTHENTICATED), socket)
+                continue
+            if not socket.room_id:
+                continue
             last_version, kind = rooms.get(socket.room_id, (0, RoomKind.PRIVATE))
             is_member = (socket.room_id, socket.user_id) in members
             readable = is_member or (kind == RoomKind.PUBLIC and socket.room_id in rooms)
             # Only a version committed a whole round ago counts as lost; newer ones may be in flight.
             committed = min(previous.get(socket.room_id, 0), last_version)
-            try:
-                await socket.check(committed, is_member, readable)
-            except Exception:
-                logger.warning("chat watch check failed for room %s", socket.room_id, exc_info=True)
+            await self._quietly(socket.check(committed, is_member, readable), socket)
+
+    @staticmethod
+    async def _quietly(call: Awaitable[None], socket: WatchedSocket) -> None:
+        try:
+            await call
+        except Exception:
+            logger.warning("chat watch check failed for room %s", socket.room_id, exc_info=True)
 
 
 _watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChatWatch] = weakref.WeakKeyDictionary()

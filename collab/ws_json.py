@@ -42,6 +42,7 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
     metrics_kind = "json"
     counted = False
     presence: Connection | None = None
+    token_id: int | None = None  # the API token the socket authenticated with (None: a session)
     _released = False
 
     @classmethod
@@ -130,6 +131,7 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         if not self.scope.get("origin_allowed", False):
             await self.refuse(4403)
             return None
+        self.token_id = self.scope.get("token_id")
         return user
 
     async def join_presence(
@@ -191,6 +193,9 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
             await super().send_json(content, close)
 
     async def refuse(self, code: int) -> None:
-        """Close with an application code (the socket is accepted first so the client sees it)."""
+        """Close with an application code (the socket is accepted first so the client sees it).
+        Once: a periodic check may find a socket that is already closing."""
+        if self.closed:
+            return
         self.closed = True
         await self.close(code=code)

@@ -127,3 +127,48 @@ async def test_a_client_ahead_of_the_log_still_gets_new_changes() -> None:
     [frame] = await frames_of(socket, "message.", 1)
     assert frame["message"]["body"] == "after"
     await socket.disconnect()
+
+
+async def open_authenticated(path: str, member: Any, token_id: int | None) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(application, path)
+    communicator.scope.update(user=member, origin_allowed=True, token_id=token_id)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def closed_with(socket: WebsocketCommunicator, within: float = 3) -> int:
+    while True:
+        output = await socket.receive_output(timeout=within)
+        if output["type"] == "websocket.close":
+            code: int = output["code"]
+            return code
+
+
+async def test_sockets_of_a_revoked_token_close_4401_and_others_stay() -> None:
+    from collab.accounts import issue_token, revoke_token
+
+    alice = await sync_to_async(user)("alice")
+    room = await sync_to_async(room_with)(alice, kind=RoomKind.PRIVATE)
+    revoked = await sync_to_async(issue_token)(alice)
+    kept = await sync_to_async(issue_token)(alice)
+    room_socket = await open_authenticated(f"/ws/chat/{room.pk}", alice, revoked.token.pk)
+    inbox = await open_authenticated("/ws/chat", alice, revoked.token.pk)
+    other = await open_authenticated(f"/ws/chat/{room.pk}", alice, kept.token.pk)
+    await sync_to_async(revoke_token)(alice, revoked.token.pk)
+    assert await closed_with(room_socket) == 4401
+    assert await closed_with(inbox) == 4401
+    await other.send_json_to({"type": "ping"})
+    assert (await frames_of(other, "pong", 1))[0] == {"type": "pong"}
+    await other.disconnect()
+
+
+async def test_session_sockets_of_a_deactivated_user_close_4401() -> None:
+    alice = await sync_to_async(user)("alice")
+    room = await sync_to_async(room_with)(alice, kind=RoomKind.PRIVATE)
+    room_socket = await open_authenticated(f"/ws/chat/{room.pk}", alice, None)
+    inbox = await open_authenticated("/ws/chat", alice, None)
+    alice.is_active = False
+    await sync_to_async(alice.save)(update_fields=["is_active"])
+    assert await closed_with(room_socket) == 4401
+    assert await closed_with(inbox) == 4401
