@@ -10,11 +10,15 @@ django.setup()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
+from collab.daphne_backpressure import bound_websocket_output  # noqa: E402
 from collab.daphne_limits import raise_daphne_message_limit  # noqa: E402
+from collab.daphne_shutdown import shut_down_gracefully  # noqa: E402
 from collab.ws_auth import WebsocketAuthMiddleware  # noqa: E402
 from collab.ws_routing import websocket_urlpatterns  # noqa: E402
 
 raise_daphne_message_limit()
+bound_websocket_output()
+shut_down_gracefully()
 
 application = ProtocolTypeRouter(
     {

@@ -125,8 +125,14 @@ class RoomRegistry:
         self._idle_timers.clear()
         rooms = list(self.rooms.values())
         self.rooms.clear()
-        for room in rooms:
-            await room.stop()
+        # Rooms write at once, each in its own task: one slow room must not hold up the rest.
+        results = await asyncio.gather(*(room.stop() for room in rooms), return_exceptions=True)
+        for room, result in zip(rooms, results, strict=True):
+            if isinstance(result, BaseException):
+                logger.error("stopping %s failed", room.key, exc_info=result)
+        unloading = list(self._unloads.values())
+        if unloading:
+            await asyncio.gather(*unloading, return_exceptions=True)
 
 
 async def _measure_loop_lag(interval: float = 0.1) -> None:
@@ -138,6 +144,12 @@ async def _measure_loop_lag(interval: float = 0.1) -> None:
 
 
 _registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomRegistry] = weakref.WeakKeyDictionary()
+
+
+async def close_all_registries() -> None:
+    """Stop every room of this process (shutdown): each writes what it holds unwritten."""
+    for registry in list(_registries.values()):
+        await registry.close_all()
 
 
 def room_config_from_settings() -> RoomConfig:

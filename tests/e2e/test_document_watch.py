@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from collections.abc import Callable
 
@@ -188,3 +189,30 @@ def rejected(worker: Worker, reason: str) -> float:
         if line.startswith("collab_frames_rejected_total{") and f'reason="{reason}"' in line:
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def test_sigterm_closes_with_1012_writes_the_outbox_and_exits_in_time(
+    start_worker: StartWorker, yclient: Connect
+) -> None:
+    """With a 10 s flush interval only the shutdown flush can have written the last edits."""
+    leaving = start_worker(COLLAB_FLUSH_INTERVAL_MS="10000", COLLAB_SHUTDOWN_SECONDS="5")
+    staying = start_worker()
+    owner = make_user(staying, "ownerw7")
+    document_id = make_document(staying, owner)
+    writer = yclient(leaving.ws_docs, document_id, owner.token, "writer")
+    writer.wait_synced()
+    writer.call("type", text="graceful" * 10, interval_ms=5)
+    writer.call("type_done", timeout=30)
+    typed = writer.text()
+    assert leaving.process is not None
+    started = time.monotonic()
+    leaving.process.send_signal(signal.SIGTERM)
+    leaving.process.wait(10)
+    assert time.monotonic() - started < 6
+    assert writer.wait_close()["code"] == 1012
+    # Read by the other worker before the writer reconnects (it would resend what it holds).
+    assert stored_text(staying, document_id, owner.token) == typed
+    writer.call("set_url", url=staying.ws_docs)
+    writer.wait_synced()
+    writer.call("insert", index=0, text="+")
+    wait_until(lambda: stored_text(staying, document_id, owner.token) == "+" + typed, 5, "the next edit")
