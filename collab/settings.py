@@ -290,5 +290,10 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default config gives "django" a console handler of its own (with DEBUG on):
+        # drop it, so that Django's records too reach the redacting handler above, once.
+        "django": {"handlers": [], "propagate": True},
+        "django.channels.server": {"level": "WARNING"},
+    },
 }

@@ -229,10 +229,26 @@ def test_redaction_of_tokens_and_passwords() -> None:
     assert "alice" in redact(samples[2])
 
 
-def test_the_configured_handlers_redact_log_records() -> None:
-    root = logging.getLogger()
-    assert any(isinstance(f, RedactSecretsFilter) for h in root.handlers for f in h.filters), root.handlers
+def handlers_reached(name: str) -> list[logging.Handler]:
+    found: list[logging.Handler] = []
+    logger: logging.Logger | None = logging.getLogger(name)
+    while logger is not None:
+        found += [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+        logger = logger.parent if logger.propagate else None
+    return found
 
+
+@pytest.mark.parametrize(
+    "name", ["django.request", "django.channels.server", "daphne.server", "collab.x", "chat.x"]
+)
+def test_every_configured_handler_redacts(name: str) -> None:
+    handlers = handlers_reached(name)
+    assert handlers
+    for handler in handlers:
+        assert any(isinstance(f, RedactSecretsFilter) for f in handler.filters), (name, handler)
+
+
+def test_the_configured_handlers_redact_log_records() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(RedactSecretsFilter())

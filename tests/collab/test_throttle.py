@@ -207,12 +207,11 @@ def closed_port() -> int:
     return port  # nothing listens there once the socket is closed
 
 
-@pytest.fixture
-def unreachable_cache() -> Iterator[throttle.Counters]:
-    dead = RedisCache(
-        f"redis://127.0.0.1:{closed_port()}/0",
-        {"OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1}},
-    )
+@pytest.fixture(params=[False, True], ids=["errors-raised", "errors-ignored"])
+def unreachable_cache(request: pytest.FixtureRequest) -> Iterator[throttle.Counters]:
+    # django-redis either raises on a dead server or, with IGNORE_EXCEPTIONS, answers None
+    options = {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "IGNORE_EXCEPTIONS": request.param}
+    dead = RedisCache(f"redis://127.0.0.1:{closed_port()}/0", {"OPTIONS": options})
     saved = throttle.counters
     throttle.counters = throttle.Counters(backend=dead)
     yield throttle.counters
