@@ -14,6 +14,7 @@ from collab.daphne_backpressure import bound_websocket_output  # noqa: E402
 from collab.daphne_limits import raise_daphne_message_limit  # noqa: E402
 from collab.daphne_shutdown import shut_down_gracefully  # noqa: E402
 from collab.ws_auth import WebsocketAuthMiddleware  # noqa: E402
+from collab.ws_guard import WebsocketGuard  # noqa: E402
 from collab.ws_routing import websocket_urlpatterns  # noqa: E402
 
 raise_daphne_message_limit()
@@ -23,6 +24,6 @@ shut_down_gracefully()
 application = ProtocolTypeRouter(
     {
         "http": get_asgi_application(),
-        "websocket": WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
+        "websocket": WebsocketGuard(WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import DataError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from collab import errors
 from collab.accounts import user_for_token
 
 
@@ -34,21 +35,47 @@ api = NinjaAPI(
 )
 
 
+# Errors are {"detail": ..., "code": ...} (collab/errors.py). ninja's own handlers give no
+# code, and its fallback for other exceptions is a traceback page (DEBUG) or Django's HTML 500.
+
+
 @api.exception_handler(DataError)
 def unstorable_text(request: HttpRequest, exc: Exception) -> HttpResponse:
     """E.g. a NUL character in a name: the client's input, not a server fault."""
-    detail = "the request holds text that cannot be stored"
-    return api.create_response(request, {"detail": detail}, status=400)
+    return errors.json_error(400, "the request holds text that cannot be stored", "invalid_text")
 
 
 @api.exception_handler(UnicodeEncodeError)
 def invalid_unicode(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return api.create_response(request, {"detail": "the request holds invalid Unicode text"}, status=400)
+    return errors.json_error(400, "the request holds invalid Unicode text", "invalid_text")
 
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return api.create_response(request, {"detail": "authentication required"}, status=401)
+    return errors.json_error(401, "authentication required", "unauthenticated")
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # A raiser may name its own code (an HttpError subclass with a `code` attribute).
+    code = getattr(exc, "code", None)
+    return errors.json_error(exc.status_code, str(exc), code if isinstance(code, str) else None)
+
+
+@api.exception_handler(ValidationError)
+def invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return errors.json_error(422, exc.errors, "invalid_request")
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return errors.json_error(404, "not found", "not_found")
+
+
+@api.exception_handler(Exception)
+def unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """503 database_unavailable / cache_unavailable (retry) or 500 internal_error, logged."""
+    return errors.exception_response(request, exc)
 
 
 def register_routers() -> None:

@@ -98,6 +98,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "collab.middleware.ProbeMiddleware",
+    # Outside all others, so every error under /api/ leaves as JSON (collab/errors.py).
+    "collab.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -132,17 +134,28 @@ DATABASES = {
         DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
     )
 }
+# libpq waits forever for an unreachable host by default: a request, probe or websocket
+# set-up must fail within seconds instead (libpq's minimum is 2).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 2)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
     # Under ASGI every HTTP request runs in a thread of its own, so per-thread persistent
     # connections (CONN_MAX_AGE > 0) pile up, one per finished request thread, until
     # PostgreSQL refuses new clients. A pool per process hands connections to whichever
-    # thread needs one and takes them back on close (Django's psycopg pool).
+    # thread needs one and takes them back on close. collab.pgbackend is Django's backend
+    # with a pool that fails fast while the database is unreachable, replaces connections
+    # the server closed without a round trip per checkout, and reconnects every second.
+    DATABASES["default"]["ENGINE"] = "collab.pgbackend"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # a broken connection is discarded by the pool
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks idle connections itself
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("DATABASE_POOL_MIN", 2),
         "max_size": env_int("DATABASE_POOL_MAX", 10),
+        # How long a request queues for a connection while all are busy (bursts) ...
         "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+        # ... and while the database cannot be reached (then: 503 database_unavailable).
+        "unavailable_timeout": env_float("DATABASE_POOL_UNAVAILABLE_TIMEOUT", 0.5),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Websocket workers write the update log from a thread while requests read:
@@ -156,6 +169,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL)
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -26,19 +32,58 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-def readyz(request: HttpRequest) -> HttpResponse:
-    checks = {}
+# Probes have short timeouts of their own (Kubernetes: 1 s by default) and a hung
+# dependency must read as "not ready", not as a probe that never answers.
+READYZ_TIMEOUT_SECONDS = 1.5
+
+
+@functools.cache
+def _checks_executor() -> ThreadPoolExecutor:
+    # Few threads: a check hung on a dependency holds one until it returns; later probes
+    # queue behind it and time out (skipping their work) instead of piling up threads.
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
+
+
+def _check_database() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {exc.__class__.__name__}"
+        return "ok"
+    finally:
+        # This thread outlives the request: give the connection back to the pool now.
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def _check_cache() -> str:
+    cache.set("readyz", "1", 5)
+    return "ok" if cache.get("readyz") == "1" else "error"
+
+
+def _bounded(check: Callable[[], str], deadline: float) -> str:
+    if time.monotonic() >= deadline:
+        return "error: timeout"  # waited in the queue behind hung checks
     try:
-        cache.set("readyz", "1", 5)
-        checks["cache"] = "ok" if cache.get("readyz") == "1" else "error"
+        return check()
     except Exception as exc:
-        checks["cache"] = f"error: {exc.__class__.__name__}"
+        return f"error: {exc.__class__.__name__}"
+
+
+def readyz(request: HttpRequest) -> HttpResponse:
+    """200 when the database and the cache answer, else 503 naming the failed check.
+
+    The checks run in parallel and the answer comes within COLLAB_READYZ_TIMEOUT seconds
+    (1.5) however the dependencies fail: refused, hung, or slow.
+    """
+    timeout = float(getattr(settings, "COLLAB_READYZ_TIMEOUT", READYZ_TIMEOUT_SECONDS))
+    deadline = time.monotonic() + timeout
+    executor = _checks_executor()
+    running: dict[str, Future[str]] = {
+        "database": executor.submit(_bounded, _check_database, deadline),
+        "cache": executor.submit(_bounded, _check_cache, deadline),
+    }
+    wait(running.values(), timeout=timeout)
+    checks = {name: job.result() if job.done() else "error: timeout" for name, job in running.items()}
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
