@@ -21,7 +21,7 @@ from collab.protocol import KEEPALIVE_FRAME, ProtocolError
 from collab.sync.registry import get_registry
 from collab.sync.room import Room, RoomStore
 from collab.ws_dispatch import DirectDispatchMixin
-from collab.ws_watch import Verdict, get_socket_watch, valid_credentials
+from collab.ws_watch import Verdict, get_socket_watch
 from presence.hub import get_hub
 from presence.store import Connection
 
@@ -92,7 +92,9 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
 
     @classmethod
     def verdicts(cls, subjects: list[tuple[Any, int, int | None]]) -> list[Verdict]:
-        valid = valid_credentials((user_id, token_id) for _, user_id, token_id in subjects)
+        from collab.accounts import socket_auths_valid
+
+        valid = socket_auths_valid((user_id, token_id) for _, user_id, token_id in subjects)
         checked = [subject for subject in subjects if (subject[1], subject[2]) in valid]
         by_subject = dict(
             zip(checked, cls.target_verdicts([(target, user) for target, user, _ in checked]), strict=True)

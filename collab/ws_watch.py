@@ -20,21 +20,14 @@ import logging
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
-from django.contrib.auth import get_user_model
-from django.db.models import Q
-from django.utils import timezone
-
-from collab.models import ApiToken
 
 logger = logging.getLogger(__name__)
 
 # What the watch learns of a socket: may write (True), may read (False), or refused (code, reason).
 Verdict = bool | tuple[int, str]
-Credentials = tuple[int, int | None]  # (user id, API token id or None for a session)
 
 
 class WatchedSocket(Protocol):
@@ -46,24 +39,6 @@ class WatchedSocket(Protocol):
     async def apply_verdict(self, verdict: Verdict) -> None: ...
 
     async def keepalive(self) -> None: ...
-
-
-def valid_credentials(pairs: Iterable[Credentials]) -> set[Credentials]:
-    """The (user, token) pairs still good for an open socket: active user, token not revoked or expired."""
-    pairs = set(pairs)
-    users = {user_id for user_id, _ in pairs}
-    active = set(get_user_model().objects.filter(pk__in=users, is_active=True).values_list("pk", flat=True))
-    token_ids = {token_id for _, token_id in pairs if token_id is not None}
-    live_tokens = set(
-        ApiToken.objects.filter(pk__in=token_ids)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .values_list("pk", "user_id")
-    )
-    return {
-        (user_id, token_id)
-        for user_id, token_id in pairs
-        if user_id in active and (token_id is None or (token_id, user_id) in live_tokens)
-    }
 
 
 class SocketWatch:

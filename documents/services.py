@@ -13,6 +13,7 @@ from django.utils import timezone
 from collab.events import room_control_on_commit
 from collab.protocol import EMPTY_UPDATE
 from collab.sync.fold import fold
+from collab.usernames import canonical_username
 from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate, Role
 from documents.selectors import stored_parts
 
@@ -60,7 +61,7 @@ def delete_document(document: Document) -> None:
 def set_member(document: Document, username: str, role: str) -> DocumentMember:
     if role not in Role.values:
         raise DocumentError("role must be owner, editor or viewer")
-    user = get_user_model().objects.filter(username=username).first()
+    user = get_user_model().objects.filter(username=canonical_username(username)).first()
     if user is None:
         raise DocumentError(f"no user named {username!r}", status=404)
     _lock_memberships(document)
@@ -80,7 +81,9 @@ def set_member(document: Document, username: str, role: str) -> DocumentMember:
 def remove_member(document: Document, username: str) -> None:
     _lock_memberships(document)
     member = (
-        DocumentMember.objects.select_for_update().filter(document=document, user__username=username).first()
+        DocumentMember.objects.select_for_update()
+        .filter(document=document, user__username=canonical_username(username))
+        .first()
     )
     if member is None:
         raise DocumentError(f"{username!r} is not a member", status=404)

@@ -22,6 +22,9 @@ TEST_ENV = {
     # Tests post hundreds of messages in a burst; the limits have tests of their own.
     "COLLAB_CHAT_RATE": "100000/10",
     "COLLAB_CHAT_FRAMES_PER_SECOND": "100000",
+    # Every test user registers and logs in from 127.0.0.1; the throttle has tests of its own.
+    "COLLAB_AUTH_ADDRESS_RATE": "100000/900",
+    "COLLAB_AUTH_ACCOUNT_RATE": "100000/900",
 }
 
 
