@@ -117,8 +117,8 @@ def main() -> int:
     database_url, drop_database = create_database(base_database or "sqlite")
     prefix = f"collab-bench-{uuid.uuid4().hex[:8]}"
     # Every simulated user registers from 127.0.0.1: lift the login throttle for the set-up.
-    quiet = {"LOG_LEVEL": "WARNING", "DEBUG": "0", "COLLAB_AUTH_ADDRESS_RATE": "1000000/900"}
-    deployment = Deployment(database_url, redis_url, prefix, quiet)
+    base_env = {"LOG_LEVEL": "WARNING", "DEBUG": "0", "COLLAB_AUTH_ADDRESS_RATE": "1000000/900"}
+    deployment = Deployment(database_url, redis_url, prefix, base_env)
     if not redis_url:
         deployment.extra_env["REDIS_URL"] = ""
     deployment.extra_env.update(item.split("=", 1) for item in args.env)
