@@ -192,6 +192,9 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
             "VERSION": env_int("COLLAB_CACHE_VERSION", 1),
+            # A hung or unreachable Redis fails within a second, so the callers' in-process
+            # fallbacks (login throttle, chat rate limit) take over instead of stalling.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
 else:
@@ -253,6 +256,10 @@ COLLAB_ALLOWED_ORIGINS = env_list("COLLAB_ALLOWED_ORIGINS", [])
 
 # Sync engine tuning (see docs/operations.md).
 COLLAB_MAX_FRAME_BYTES = env_int("COLLAB_MAX_FRAME_BYTES", 32 * 1024 * 1024)
+# JSON sockets (chat, inbox, presence) refuse larger frames at the transport (1009).
+COLLAB_JSON_MAX_FRAME_BYTES = env_int("COLLAB_JSON_MAX_FRAME_BYTES", 96 * 1024)
+# The websocket routes whose consumers declare their own transport frame limits.
+COLLAB_WS_ROUTES = env_str("COLLAB_WS_ROUTES", "collab.ws_routing.websocket_urlpatterns")
 COLLAB_MAX_CONNECTIONS = env_int("COLLAB_MAX_CONNECTIONS", 10000)
 COLLAB_ROOM_GRACE_SECONDS = env_float("COLLAB_ROOM_GRACE_SECONDS", 10.0)
 COLLAB_FLUSH_INTERVAL_MS = env_int("COLLAB_FLUSH_INTERVAL_MS", 50)

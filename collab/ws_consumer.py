@@ -7,6 +7,7 @@ role the user has on it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -60,6 +61,8 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     presence: Connection | None = None
     last_sent = 0.0
     watched = False
+    counted = False
+    released = False
     refused_verdict: ClassVar[tuple[int, str]] = (4401, "your session or token is no longer valid")
 
     # -- hooks for subclasses ------------------------------------------
@@ -168,6 +171,7 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             return
         await self.accept()
         connections.opened(self.metrics_kind)
+        self.counted = True
         get_socket_watch().add(self)
         self.watched = True
         try:
@@ -214,18 +218,44 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         self.sync_budget -= 1
         return True
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            logger.exception("%s failed; closing the socket", type(self).__name__)
+            with contextlib.suppress(Exception):
+                await self.refuse(CLOSE_INTERNAL, "internal error")
+        finally:
+            # Every exit (close, error, cancellation by daphne) gives everything back, once.
+            await self._release()
+
     async def disconnect(self, code: int) -> None:
+        await self._release()
+
+    async def _release(self) -> None:
+        """The connection slot, the watch, the room hold, then (awaiting) the room and presence.
+
+        What needs no await is let go first, so a cancellation that interrupts the
+        awaits cannot keep a slot or a room loaded; at worst an awareness or presence
+        entry expires after its timeout.
+        """
+        if self.released:
+            return
+        self.released = True
         self.closed = True
         if self.watched:
             self.watched = False
             get_socket_watch().discard(self)
-        if self.presence is not None:
-            await get_hub().leave(self.presence)
+        if self.counted:
+            self.counted = False
+            connections.closed(self.metrics_kind)
         room, self.room = self.room, None
-        if room is None:
-            return
-        connections.closed(self.metrics_kind)
-        try:
-            await room.leave(self)
-        finally:
+        presence, self.presence = self.presence, None
+        if room is not None:
             get_registry().release(room)
+            try:
+                await room.leave(self)
+            except Exception:
+                logger.warning("leaving %s failed", room.key, exc_info=True)
+        if presence is not None:
+            await get_hub().leave(presence)  # never raises

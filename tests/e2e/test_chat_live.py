@@ -192,7 +192,7 @@ def test_the_inbox_refuses_strangers_and_answers_bad_frames(start_worker: StartW
         await inbox.socket.send(b"\x00\x01")
         assert (await inbox.next("error"))["code"] == "bad_frame"
         await inbox.socket.send("{not json")
-        assert (await inbox.next("error"))["code"] == "unknown_type"
+        assert (await inbox.next("error"))["code"] == "bad_frame"
         await inbox.send(type="ping")
         await inbox.next("pong")
         await inbox.socket.close()
