@@ -11,6 +11,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 from collab.daphne_backpressure import bound_websocket_output  # noqa: E402
+from collab.daphne_handshake import bound_daphne_handshakes  # noqa: E402
 from collab.daphne_limits import raise_daphne_message_limit  # noqa: E402
 from collab.daphne_shutdown import shut_down_gracefully  # noqa: E402
 from collab.ws_auth import WebsocketAuthMiddleware  # noqa: E402
@@ -18,6 +19,7 @@ from collab.ws_guard import WebsocketGuard  # noqa: E402
 from collab.ws_routing import websocket_urlpatterns  # noqa: E402
 
 raise_daphne_message_limit()
+bound_daphne_handshakes()
 bound_websocket_output()
 shut_down_gracefully()
 
