@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 from chat import selectors, services
 from chat.models import ChatMember, ChatMessage, ChatRoom, RoomKind
 from chat.payloads import message_payload
+from collab.usernames import canonical_username
 
 router = Router(tags=["chat"])
 
@@ -195,7 +196,7 @@ def _message(room: ChatRoom, message_id: int) -> ChatMessage:
 
 
 def _user(username: str) -> Any:
-    user = get_user_model().objects.filter(username=username).first()
+    user = get_user_model().objects.filter(username=canonical_username(username)).first()
     if user is None:
         raise HttpError(404, f"no user named {username!r}")
     return user
@@ -254,7 +255,10 @@ def leave_room(request: HttpRequest, room_id: int) -> Status[None]:
 def open_direct(request: HttpRequest, payload: DirectIn) -> Status[dict[str, Any]]:
     if len(payload.usernames) > services.MAX_DIRECT_OTHERS:
         raise HttpError(400, f"a direct room has 1 to {services.MAX_DIRECT_OTHERS} other people")
-    found = {u.get_username(): u for u in get_user_model().objects.filter(username__in=payload.usernames)}
+    wanted = {name: canonical_username(name) for name in payload.usernames}
+    people = get_user_model().objects.filter(username__in=set(wanted.values()))
+    by_canonical = {person.get_username(): person for person in people}
+    found = {name: by_canonical[key] for name, key in wanted.items() if key in by_canonical}
     missing = [name for name in payload.usernames if name not in found]
     if missing:
         raise HttpError(404, f"no user named {missing[0]!r}")
