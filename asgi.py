@@ -11,9 +11,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 from collab.daphne_backpressure import bound_websocket_output  # noqa: E402
+from collab.daphne_close import pass_close_reasons  # noqa: E402
 from collab.daphne_handshake import bound_daphne_handshakes  # noqa: E402
 from collab.daphne_limits import raise_daphne_message_limit  # noqa: E402
 from collab.daphne_shutdown import shut_down_gracefully  # noqa: E402
+from collab.ws_admission import WebsocketAdmission  # noqa: E402
 from collab.ws_auth import WebsocketAuthMiddleware  # noqa: E402
 from collab.ws_guard import WebsocketGuard  # noqa: E402
 from collab.ws_routing import websocket_urlpatterns  # noqa: E402
@@ -21,11 +23,15 @@ from collab.ws_routing import websocket_urlpatterns  # noqa: E402
 raise_daphne_message_limit()
 bound_daphne_handshakes()
 bound_websocket_output()
+pass_close_reasons()
 shut_down_gracefully()
 
 application = ProtocolTypeRouter(
     {
         "http": get_asgi_application(),
-        "websocket": WebsocketGuard(WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        # The guard outermost: whatever fails below it closes the socket with 4500, visibly.
+        "websocket": WebsocketGuard(
+            WebsocketAdmission(WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -139,6 +139,26 @@ DATABASES = {
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    # A worker that vanishes mid-transaction (crash, lost network) keeps its row locks until
+    # PostgreSQL notices: TCP keepalives on both ends find a dead peer in about 25 s, and an
+    # open transaction left idle is ended after DATABASE_IDLE_IN_TRANSACTION_SECONDS.
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "options": " ".join(
+                [
+                    "-c tcp_keepalives_idle=10",
+                    "-c tcp_keepalives_interval=5",
+                    "-c tcp_keepalives_count=3",
+                    "-c idle_in_transaction_session_timeout="
+                    f"{env_int('DATABASE_IDLE_IN_TRANSACTION_SECONDS', 30) * 1000}",
+                ]
+            ),
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
     # Under ASGI every HTTP request runs in a thread of its own, so per-thread persistent
     # connections (CONN_MAX_AGE > 0) pile up, one per finished request thread, until
@@ -261,6 +281,22 @@ COLLAB_JSON_MAX_FRAME_BYTES = env_int("COLLAB_JSON_MAX_FRAME_BYTES", 96 * 1024)
 # The websocket routes whose consumers declare their own transport frame limits.
 COLLAB_WS_ROUTES = env_str("COLLAB_WS_ROUTES", "collab.ws_routing.websocket_urlpatterns")
 COLLAB_MAX_CONNECTIONS = env_int("COLLAB_MAX_CONNECTIONS", 10000)
+# New websockets admitted per second and worker (a token bucket with bursts of COLLAB_ADMIT_BURST);
+# the rest are refused before authentication with 4503 and a retry hint.
+COLLAB_ADMIT_PER_SECOND = env_float("COLLAB_ADMIT_PER_SECOND", 200.0)
+COLLAB_ADMIT_BURST = env_float("COLLAB_ADMIT_BURST", 400.0)
+COLLAB_ADMIT_IN_SETUP = env_int("COLLAB_ADMIT_IN_SETUP", 32)
+COLLAB_ADMIT_MAX_HELD = env_int("COLLAB_ADMIT_MAX_HELD", 5000)
+# A socket not set up (authenticated, authorised, loaded) within this time is closed with 4500;
+# keep it below daphne's --websocket_connect_timeout (5 s).
+COLLAB_WS_SETUP_TIMEOUT = env_float("COLLAB_WS_SETUP_TIMEOUT", 4.0)
+# /readyz answers within this time, whatever hangs.
+COLLAB_READYZ_TIMEOUT = env_float("COLLAB_READYZ_TIMEOUT", 1.5)
+# HTTP connections: the request head within HEADER seconds, the body within BODY seconds after
+# it; at most MAX_PENDING connections waiting for a request head (the longest waiting goes).
+COLLAB_HTTP_HEADER_TIMEOUT = env_float("COLLAB_HTTP_HEADER_TIMEOUT", 10.0)
+COLLAB_HTTP_BODY_TIMEOUT = env_float("COLLAB_HTTP_BODY_TIMEOUT", 30.0)
+COLLAB_MAX_PENDING_CONNECTIONS = env_int("COLLAB_MAX_PENDING_CONNECTIONS", 1000)
 COLLAB_ROOM_GRACE_SECONDS = env_float("COLLAB_ROOM_GRACE_SECONDS", 10.0)
 COLLAB_FLUSH_INTERVAL_MS = env_int("COLLAB_FLUSH_INTERVAL_MS", 50)
 COLLAB_COMPACT_THRESHOLD = env_int("COLLAB_COMPACT_THRESHOLD", 200)

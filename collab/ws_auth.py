@@ -73,7 +73,7 @@ class TokenOrSessionMiddleware:
         token = token_from_scope(scope)
         if token is None:
             return await self.session_stack(scope, receive, send)
-        auth = await database_sync_to_async(authenticate_token)(token)
+        auth = await database_sync_to_async(authenticate_token, thread_sensitive=False)(token)
         if auth is None:
             scope = dict(scope, user=AnonymousUser(), auth_method=None, token_id=None)
         else:

@@ -7,6 +7,7 @@ role the user has on it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -63,6 +64,7 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     watched = False
     counted = False
     released = False
+    presence_join: asyncio.Task[None] | None = None
     refused_verdict: ClassVar[tuple[int, str]] = (4401, "your session or token is no longer valid")
 
     # -- hooks for subclasses ------------------------------------------
@@ -179,7 +181,12 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             # An access change handled while the room was loading did not reach us yet.
             await self.refresh_access()
             self.presence = Connection(self.peer_id, user.pk, user.get_username(), self.presence_object())
-            await get_hub().join(self.presence, alive=lambda: not self.closed)
+            # Not awaited: the client's sync waits for connect() to return, and joining presence
+            # is several Redis round trips that queue up when many sockets arrive at once (2 s
+            # each with 600 at once). Presence never fails a socket; _release waits for it.
+            self.presence_join = asyncio.create_task(
+                get_hub().join(self.presence, alive=lambda: not self.closed)
+            )
         except Exception:
             logger.exception("joining %s failed", self.room.key)
             await self.refuse(CLOSE_INTERNAL, "internal error")
@@ -258,4 +265,7 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             except Exception:
                 logger.warning("leaving %s failed", room.key, exc_info=True)
         if presence is not None:
+            if self.presence_join is not None and not self.presence_join.done():
+                with contextlib.suppress(Exception):
+                    await self.presence_join  # a leave before the join ends would be undone by it
             await get_hub().leave(presence)  # never raises

@@ -90,7 +90,7 @@ class SocketWatch:
                 by_kind[type(socket)].append(socket)
         for kind, sockets in by_kind.items():
             subjects = [socket.access_subject() for socket in sockets]
-            verdicts = await database_sync_to_async(kind.verdicts)(subjects)
+            verdicts = await database_sync_to_async(kind.verdicts, thread_sensitive=False)(subjects)
             for socket, verdict in zip(sockets, verdicts, strict=True):
                 try:
                     await socket.apply_verdict(verdict)

@@ -27,7 +27,7 @@ class DocumentConsumer(CrdtRoomConsumer):
         return room_key(document_id), room_group(document_id), document_store
 
     async def current_role_can_write(self) -> bool:
-        role, exists = await database_sync_to_async(self._role_and_existence)()
+        role, exists = await database_sync_to_async(self._role_and_existence, thread_sensitive=False)()
         if not exists:
             raise RefusedError(CLOSE_NOT_FOUND, "unknown document")
         if role is None:

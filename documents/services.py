@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from collab.events import room_control_on_commit
@@ -24,6 +24,9 @@ class DocumentError(ValueError):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+LOG_LOCK_TIMEOUT_MS = 5000
 
 
 def room_group(document_id: uuid.UUID) -> str:
@@ -113,6 +116,7 @@ def append_updates(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) 
     """
     try:
         with transaction.atomic():
+            _bound_lock_waits()
             alive = set(Document.objects.filter(pk__in=list(batches)).values_list("pk", flat=True))
             if alive:
                 # Locks the document rows before the rows below take ids, until commit:
@@ -132,8 +136,20 @@ def append_updates(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) 
         return _append_checked(batches)
 
 
+def _bound_lock_waits() -> None:
+    """In this transaction, wait at most LOG_LOCK_TIMEOUT for a row lock (PostgreSQL).
+
+    A worker cut off mid-transaction keeps its locks until PostgreSQL notices it is gone;
+    a write that fails instead of waiting stays in the room's outbox and is retried.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOG_LOCK_TIMEOUT_MS}ms'")
+
+
 def _append_checked(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) -> set[uuid.UUID]:
     with transaction.atomic():
+        _bound_lock_waits()
         alive = set(
             Document.objects.select_for_update().filter(pk__in=list(batches)).values_list("pk", flat=True)
         )

@@ -1,5 +1,10 @@
 """The durable store behind document rooms: the services, run off the event loop.
 
+None of it runs in Channels' one shared database thread: a log write waiting on a
+row lock (held by a worker that lost its network mid-transaction, say) would hold
+up every socket's authentication behind it. Loads run in the default executor,
+log writes in the write pool, compactions in a thread of their own.
+
 Appends from all rooms of a worker share one writer: whatever arrived while
 the previous write was in flight goes to the database in one transaction, so
 the number of transactions does not grow with the number of open documents.
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
+from collab.db_pool import in_write_pool
 from documents import selectors, services
 
 KEY_PREFIX = "doc:"
@@ -41,7 +47,9 @@ class DocumentStore:
         )
 
     async def load(self, key: str) -> tuple[bytes, int]:
-        loaded: tuple[bytes, int] = await database_sync_to_async(selectors.stored_state_and_backlog)(
+        loaded: tuple[bytes, int] = await database_sync_to_async(
+            selectors.stored_state_and_backlog, thread_sensitive=False
+        )(
             _document_id(key)
         )
         return loaded
@@ -61,7 +69,7 @@ class DocumentStore:
             batches, waiters = writer.pending, writer.waiters
             writer.pending, writer.waiters = {}, []
             try:
-                await database_sync_to_async(services.append_updates)(batches)
+                await in_write_pool(services.append_updates)(batches)
             except Exception as exc:
                 for waiter in waiters:
                     waiter.set_exception(exc)  # each room keeps its batch and retries

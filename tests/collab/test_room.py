@@ -44,6 +44,12 @@ async def eventually(check: Callable[[], bool], within: float = 3.0) -> None:
         await asyncio.sleep(0.01)
 
 
+async def awareness_sent(room: Room) -> None:
+    """Awareness changes go out together at the end of the event loop's turn: wait for that."""
+    if room._awareness_task is not None:
+        await room._awareness_task
+
+
 async def started_room(layer: Any, store: MemoryStore | None = None, config: RoomConfig = FAST) -> Room:
     room = Room("doc:test", "doc.test", store or MemoryStore(), layer, config)
     await room.start()
@@ -118,6 +124,7 @@ async def test_awareness_identity_is_stamped_by_the_server_and_not_echoed() -> N
     await room.join(bob)
     claim = p.AwarenessEntry(1001, 1, json.dumps({"user": {"name": "bob", "id": 2}, "cursor": {"a": 1}}))
     await room.receive_frame(alice, p.encode_awareness([claim]))
+    await awareness_sent(room)
     seen = bob.messages()[-1]
     assert isinstance(seen, p.AwarenessMessage)
     state = json.loads(seen.entries[0].state_json)
@@ -132,6 +139,7 @@ async def test_awareness_identity_is_stamped_by_the_server_and_not_echoed() -> N
     await room.join(carol)
     assert isinstance(carol.messages()[-1], p.AwarenessMessage)
     await room.leave(alice)
+    await awareness_sent(room)
     removal = bob.messages()[-1]
     assert isinstance(removal, p.AwarenessMessage) and removal.entries[0].is_removal
     await room.stop()
@@ -240,4 +248,22 @@ async def test_hostile_awareness_states_are_refused_or_made_harmless() -> None:
     flood = [p.AwarenessEntry(1000 + i, 1, "{}") for i in range(1000)]
     await room.receive_frame(attacker, p.encode_awareness(flood))
     assert len(room.awareness.live_entries(owner=attacker.peer_id)) <= 8
+    await room.stop()
+
+
+async def test_a_burst_of_awareness_changes_goes_out_as_one_frame_per_socket() -> None:
+    room = await started_room(InMemoryChannelLayer())
+    peers = [RecordingPeer(index) for index in range(1, 51)]
+    for peer in peers:
+        await room.join(peer)
+    before = [len(peer.frames) for peer in peers]
+    for index, peer in enumerate(peers):  # fifty clients announce themselves in one turn
+        await room.receive_frame(peer, p.encode_awareness([p.AwarenessEntry(500 + index, 1, "{}")]))
+    await awareness_sent(room)
+    for index, peer in enumerate(peers):
+        new = peer.messages()[before[index] :]
+        assert len(new) == 1  # not 49 frames
+        message = new[0]
+        assert isinstance(message, p.AwarenessMessage)
+        assert {entry.client_id for entry in message.entries} == {500 + i for i in range(50)} - {500 + index}
     await room.stop()

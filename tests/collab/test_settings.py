@@ -52,7 +52,7 @@ def test_redis_url_selects_the_redis_layer_and_a_real_broker() -> None:
     result = load_settings(REDIS_URL="redis://127.0.0.1:6379/11", DATABASE_URL="postgres://u@h:5432/db")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "collab.pgbackend",  # Django's PostgreSQL backend, its pool failing fast when the database is down
         "channels_redis.pubsub.RedisPubSubChannelLayer",
         "False",
     ]

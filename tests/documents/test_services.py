@@ -158,7 +158,7 @@ def test_a_snapshot_with_a_missing_dependency_stays_incomplete_until_it_arrives(
 
 def test_members_are_found_by_any_spelling_of_their_name(document) -> None:  # type: ignore[no-untyped-def]
     get_user_model().objects.create_user("bea", password="x")
-    member = services.set_member(document, "ＢＥＡ", "viewer")  # full-width, upper case
+    member = services.set_member(document, "\uff22\uff25\uff21", "viewer")  # full-width, upper case
     assert member.user.username == "bea"
     services.remove_member(document, "Bea")
     assert not document.members.filter(user__username="bea").exists()
