@@ -8,6 +8,7 @@ from pycrdt import merge_updates
 
 from documents import selectors, services
 from documents.models import DocumentSnapshot, DocumentUpdate
+from tests.collab.test_fold import chain
 from tests.collab.test_room import text_of, text_update
 
 pytestmark = pytest.mark.django_db
@@ -118,23 +119,9 @@ def test_a_deleted_author_does_not_cost_the_batch_its_updates() -> None:
     assert authors == {owner.pk, None}
 
 
-def _chain(steps: int, client_id: int) -> tuple[list[bytes], str]:
-    """Updates that each insert at the start, so each depends on the one before."""
-    from pycrdt import Doc, Text
-
-    doc = Doc(client_id=client_id)
-    text = doc.get("t", type=Text)
-    updates = []
-    for index in range(steps):
-        state = doc.get_state()
-        text.insert(0, f"<{index}>")
-        updates.append(doc.get_update(state))
-    return updates, str(text)
-
-
 def test_compaction_keeps_rows_stored_before_their_dependencies(document) -> None:  # type: ignore[no-untyped-def]
     """Two workers flush independently: a row can depend on a row stored after it."""
-    updates, expected = _chain(40, client_id=8)
+    updates, expected = chain(40, client_id=8)
     # Pairs swapped: every odd update is stored before the even one it builds on.
     swapped = [update for pair in zip(updates[1::2], updates[0::2], strict=True) for update in pair]
     for index, update in enumerate(swapped):
@@ -147,7 +134,7 @@ def test_compaction_keeps_rows_stored_before_their_dependencies(document) -> Non
 
 
 def test_a_snapshot_with_a_missing_dependency_stays_incomplete_until_it_arrives(document) -> None:  # type: ignore[no-untyped-def]
-    (first, second), expected = _chain(2, client_id=9)
+    (first, second), expected = chain(2, client_id=9)
     services.append_updates({document.pk: [(second, None)]})
     assert services.compact_document(document.pk) is False
     services.append_updates({document.pk: [(first, None)]})
