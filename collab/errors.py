@@ -20,6 +20,8 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 
@@ -100,6 +102,9 @@ def exception_response(request: HttpRequest, exc: BaseException, log: bool = Tru
 
     log=False when Django has logged the exception already (middleware path).
     """
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return json_error(413, f"the request body is larger than {limit} bytes", "too_large")
     retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if is_database_unavailable(exc):
         if log:  # expected during an outage: one line, no traceback

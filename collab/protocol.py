@@ -9,6 +9,7 @@ wrong for non-ASCII text).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,10 +230,23 @@ def is_ahead(theirs: dict[int, int], ours: dict[int, int]) -> bool:
     return any(clock > ours.get(client_id, 0) for client_id, clock in theirs.items())
 
 
+def _refuse_constant(name: str) -> Any:
+    # Python reads NaN and Infinity; JavaScript's JSON.parse throws on them, and a stock
+    # client that receives one dies: such a state is not JSON.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def parse_awareness_state(state_json: str) -> dict[str, Any] | None:
     """The JSON state of an awareness entry: an object, or None for a removal."""
     try:
-        state = json.loads(state_json)
+        state = json.loads(state_json, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise ProtocolError("awareness state is not JSON (or nested too deeply)") from exc
     if state is not None and not isinstance(state, dict):

@@ -29,6 +29,7 @@ from pycrdt import Doc, get_state, get_update, merge_updates
 from collab import metrics
 from collab.protocol import (
     EMPTY_UPDATE,
+    MAX_VAR_UINT,
     SYNC_STEP1,
     SYNC_UPDATE,
     AwarenessEntry,
@@ -377,6 +378,9 @@ class Room:
         for entry in entries:
             if len(entry.state_json) > MAX_AWARENESS_STATE_BYTES:
                 raise ProtocolError("awareness state too large")
+            if entry.clock >= MAX_VAR_UINT:
+                # A removal announces clock + 1, which must still be a valid varUint.
+                raise ProtocolError("awareness clock out of range")
             if not entry.is_removal:
                 entry = AwarenessEntry(
                     entry.client_id, entry.clock, self._stamp_identity(peer, entry.state_json)
@@ -398,7 +402,7 @@ class Room:
         """The server, not the client, says who a cursor belongs to."""
         state = parse_awareness_state(state_json) or {}
         state["user"] = dict(peer.identity)
-        return json.dumps(state, separators=(",", ":"))
+        return json.dumps(state, separators=(",", ":"), allow_nan=False)
 
     async def _broadcast_awareness(self, entries: list[AwarenessEntry], exclude: str | None) -> None:
         """Queue awareness changes; what arrives in one turn of the event loop goes out together.

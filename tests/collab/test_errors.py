@@ -118,3 +118,18 @@ def test_wrapped_database_errors_are_recognised() -> None:
     except ValueError as outer:
         assert errors.is_database_unavailable(outer)
     assert not errors.is_database_unavailable(ValueError("no"))
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_upload_limit_is_413_json_not_500() -> None:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from collab.accounts import issue_token
+
+    user = get_user_model().objects.create_user("bigbody", password="x")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(user, name='t').raw}")
+    body = b'{"title": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10) + b'"}'
+    response = client.post("/api/documents", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"

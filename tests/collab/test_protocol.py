@@ -100,3 +100,13 @@ def test_awareness_state_must_be_object_or_null() -> None:
     for bad in ("[1]", "3", "{nope"):
         with pytest.raises(p.ProtocolError):
             p.parse_awareness_state(bad)
+
+
+def test_awareness_states_javascript_cannot_parse_are_refused() -> None:
+    """NaN, Infinity and 1e999 read in Python but make JSON.parse throw in every stock client."""
+    import pytest
+
+    for state in ('{"cursor": NaN}', '{"c": Infinity}', '{"c": -Infinity}', '{"c": 1e999}'):
+        with pytest.raises(p.ProtocolError):
+            p.parse_awareness_state(state)
+    assert p.parse_awareness_state('{"c": 1.5e10}') == {"c": 1.5e10}

@@ -267,3 +267,16 @@ async def test_a_burst_of_awareness_changes_goes_out_as_one_frame_per_socket() -
         assert isinstance(message, p.AwarenessMessage)
         assert {entry.client_id for entry in message.entries} == {500 + i for i in range(50)} - {500 + index}
     await room.stop()
+
+
+async def test_an_awareness_clock_whose_removal_cannot_be_encoded_is_refused() -> None:
+    """A removal announces clock + 1: at 2**53 - 1 that is no varUint any client can read."""
+    room = await started_room(InMemoryChannelLayer())
+    viewer = RecordingPeer(1, can_write=False)
+    await room.join(viewer)
+    with pytest.raises(p.ProtocolError):
+        await room.receive_frame(viewer, p.encode_awareness([p.AwarenessEntry(7, p.MAX_VAR_UINT, "{}")]))
+    await room.receive_frame(viewer, p.encode_awareness([p.AwarenessEntry(7, p.MAX_VAR_UINT - 1, "{}")]))
+    await room.leave(viewer)
+    await awareness_sent(room)
+    await room.stop()
