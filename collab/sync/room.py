@@ -51,6 +51,7 @@ from collab.protocol import (
 )
 from collab.sync.awareness import AwarenessRegistry
 from collab.sync.fold import integrates, merge
+from collab.yupdate import check_update
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,7 @@ def apply_untrusted_update(doc: Doc[Any], update: bytes) -> None:
     The update is parsed before it touches the document, so a malformed one
     leaves the document exactly as it was.
     """
+    check_update(update)  # what yrs reads but Yjs clients could not integrate
     with undecodable_is_protocol_error("update"):
         get_state(update)
         doc.apply_update(update)
