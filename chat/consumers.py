@@ -22,6 +22,7 @@ from chat.payloads import change_event, message_payload, room_group
 from chat.resume import version_for_seq
 from chat.sequencer import ChangeSequencer
 from chat.watch import get_watch
+from collab import errors
 from collab.db_pool import in_write_pool
 from collab.ws_auth import query_param
 from collab.ws_json import JsonSocketConsumer
@@ -263,7 +264,14 @@ class ChatConsumer(JsonSocketConsumer):
         except services.ChatError as exc:
             retry_after = getattr(exc, "retry_after", None)
             await self.send_error(exc.code, str(exc), content, retry_after=retry_after)
-        except Exception:
+        except Exception as exc:
+            if errors.is_database_unavailable(exc) or errors.is_cache_unavailable(exc):
+                # Expected during an outage: a retryable code, one line, no traceback.
+                logger.warning("chat frame %s in room %s: %s", content["type"], self.room_id, exc)
+                await self.send_error(
+                    "unavailable", "the server cannot store this now; retry", content, retry_after=2
+                )
+                return
             logger.exception("chat frame %s failed in room %s", content["type"], self.room_id)
             await self.send_error("internal", "the server could not handle this frame", content)
 

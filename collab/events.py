@@ -35,11 +35,23 @@ def bind_worker_loop() -> None:
     _worker_thread = threading.get_ident()
 
 
+_failing = False  # one line per outage, not one per event
+
+
 async def _publish(layer: Any, group: str, message: dict[str, Any]) -> None:
+    global _failing
     try:
         await layer.group_send(group, message)
-    except Exception:
-        logger.exception("sending %s to %s failed", message.get("type"), group)
+    except Exception as exc:
+        if not _failing:
+            _failing = True
+            logger.warning(
+                "sending %s to %s failed (logged once until it works): %s", message.get("type"), group, exc
+            )
+        return
+    if _failing:
+        _failing = False
+        logger.warning("sending events works again")
 
 
 def _spawn(layer: Any, group: str, message: dict[str, Any]) -> None:

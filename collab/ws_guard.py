@@ -62,6 +62,12 @@ class WebsocketGuard:
                 logger.warning("websocket %s not set up within %.1f s: closed with 4500", path, timeout)
                 await socket.give_up()
             await app
+            if not socket.answered.is_set():
+                # The application ended without accepting or closing (a consumer whose set-up
+                # failed before it could send, e.g. Channels' new_channel() with Redis down):
+                # the client must still get a code, not a dropped handshake.
+                logger.warning("websocket %s ended unanswered: closed with 4500", scope.get("path"))
+                await socket.give_up()
         except asyncio.CancelledError:
             # daphne cancels an application that outlives its connection: pass it on.
             answered.cancel()

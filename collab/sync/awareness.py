@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collab.protocol import AwarenessEntry, ProtocolError, parse_awareness_state
+from collab.protocol import MAX_VAR_UINT, AwarenessEntry, ProtocolError, parse_awareness_state
 
 
 def stamped_user_id(state_json: str) -> int | None:
@@ -52,21 +52,19 @@ class AwarenessRegistry:
     ) -> list[AwarenessEntry]:
         """Apply entries from `owner`; returns those that changed what is known.
 
-        A connection (trusted=False) may only write client ids that are free,
-        its own, or held by the same user (a reconnect, possibly moved over from
-        another worker). Peer rooms (trusted=True) enforced that on their side.
+        A connection (trusted=False) may only write client ids that are free
+        (never seen, or their tombstone expired), its own, or last held by the same
+        user (a reconnect, possibly moved over from another worker). Peer rooms
+        (trusted=True) enforced that on their side.
         """
         accepted = []
         for entry in entries:
             known = self._known.get(entry.client_id)
-            if (
-                not trusted
-                and known is not None
-                and known.owner != owner
-                and known.user_id != user_id
-                and known.state_json != "null"
-            ):
-                continue  # another user's live client id
+            if not trusted and known is not None and known.owner != owner and known.user_id != user_id:
+                # Another user's client id, live or removed: a removed one stays its user's
+                # until its tombstone expires (else a stranger could take it over and set a
+                # clock the real client then adopts).
+                continue
             if known is None:
                 newer = True
             else:
@@ -87,7 +85,7 @@ class AwarenessRegistry:
         removed = []
         for client_id, known in self._known.items():
             if known.owner == owner and known.state_json != "null":
-                known.clock += 1
+                known.clock = _removal_clock(known.clock)
                 known.state_json = "null"
                 removed.append(AwarenessEntry(client_id, known.clock, "null"))
         return removed
@@ -102,7 +100,7 @@ class AwarenessRegistry:
             if known.state_json == "null":
                 del self._known[client_id]
             else:
-                known.clock += 1
+                known.clock = _removal_clock(known.clock)
                 known.state_json = "null"
                 known.renewed_at = now
                 removed.append(AwarenessEntry(client_id, known.clock, "null"))
@@ -117,3 +115,9 @@ class AwarenessRegistry:
 
     def __len__(self) -> int:
         return sum(1 for known in self._known.values() if known.state_json != "null")
+
+
+def _removal_clock(clock: int) -> int:
+    """A removal's clock: one more, but never past 2**53 - 1 (no client could read it);
+    y-protocols also accepts a removal at the state's own clock."""
+    return min(clock + 1, MAX_VAR_UINT)

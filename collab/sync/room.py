@@ -29,7 +29,6 @@ from pycrdt import Doc, get_state, get_update, merge_updates
 from collab import metrics
 from collab.protocol import (
     EMPTY_UPDATE,
-    MAX_VAR_UINT,
     SYNC_STEP1,
     SYNC_UPDATE,
     AwarenessEntry,
@@ -208,6 +207,7 @@ class Room:
         self._unintegrated: bytes | None = None
         self._awareness_out: list[tuple[AwarenessEntry, str | None]] = []
         self._awareness_task: asyncio.Task[None] | None = None
+        self._publish_failing = False
         # Called when the layer fails: a lost message may have carried an access change.
         self.on_layer_error: Callable[[], None] = lambda: None
 
@@ -380,9 +380,6 @@ class Room:
         for entry in entries:
             if len(entry.state_json) > MAX_AWARENESS_STATE_BYTES:
                 raise ProtocolError("awareness state too large")
-            if entry.clock >= MAX_VAR_UINT:
-                # A removal announces clock + 1, which must still be a valid varUint.
-                raise ProtocolError("awareness clock out of range")
             if not entry.is_removal:
                 entry = AwarenessEntry(
                     entry.client_id, entry.clock, self._stamp_identity(peer, entry.state_json)
@@ -504,10 +501,14 @@ class Room:
             message = batch[0] if len(batch) == 1 else {"type": "room.batch", "messages": batch}
             try:
                 await self.layer.group_send(self.group, message)
-            except Exception:
+            except Exception as exc:
                 # Peers notice the sequence gap (or the next state-vector round) and repair.
-                logger.warning("publish to %s failed", self.group, exc_info=True)
+                if not self._publish_failing:
+                    self._publish_failing = True
+                    logger.warning("publish to %s failed (logged once until it works): %s", self.group, exc)
                 self.on_layer_error()
+                continue
+            self._publish_failing = False
 
     async def _send_direct(self, channel: str, message: dict[str, Any]) -> None:
         try:

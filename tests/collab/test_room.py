@@ -269,14 +269,33 @@ async def test_a_burst_of_awareness_changes_goes_out_as_one_frame_per_socket() -
     await room.stop()
 
 
-async def test_an_awareness_clock_whose_removal_cannot_be_encoded_is_refused() -> None:
-    """A removal announces clock + 1: at 2**53 - 1 that is no varUint any client can read."""
+async def test_the_removal_of_a_state_at_the_largest_clock_stays_encodable() -> None:
+    """A removal announces clock + 1; at 2**53 - 1 it keeps the clock (y-protocols accepts that)."""
     room = await started_room(InMemoryChannelLayer())
-    viewer = RecordingPeer(1, can_write=False)
+    viewer, other = RecordingPeer(1, can_write=False), RecordingPeer(2)
     await room.join(viewer)
-    with pytest.raises(p.ProtocolError):
-        await room.receive_frame(viewer, p.encode_awareness([p.AwarenessEntry(7, p.MAX_VAR_UINT, "{}")]))
-    await room.receive_frame(viewer, p.encode_awareness([p.AwarenessEntry(7, p.MAX_VAR_UINT - 1, "{}")]))
+    await room.join(other)
+    await room.receive_frame(viewer, p.encode_awareness([p.AwarenessEntry(7, p.MAX_VAR_UINT, "{}")]))
     await room.leave(viewer)
     await awareness_sent(room)
+    removal = other.messages()[-1]
+    assert isinstance(removal, p.AwarenessMessage)
+    assert removal.entries == (p.AwarenessEntry(7, p.MAX_VAR_UINT, "null"),)
+    assert p.decode_message(other.frames[-1]) == removal  # our own decoder reads it back
+    await room.stop()
+
+
+async def test_a_removed_client_id_stays_its_users_until_the_tombstone_expires() -> None:
+    room = await started_room(InMemoryChannelLayer())
+    alice, mallory, watcher = RecordingPeer(1), RecordingPeer(2), RecordingPeer(3)
+    for peer in (alice, mallory, watcher):
+        await room.join(peer)
+    await room.receive_frame(alice, p.encode_awareness([p.AwarenessEntry(70, 3, "{}")]))
+    await room.leave(alice)  # her state is removed (clock 4, null)
+    await room.receive_frame(mallory, p.encode_awareness([p.AwarenessEntry(70, 10**15, "{}")]))
+    assert room.awareness.owner_of(70) == alice.peer_id  # not taken over
+    back = RecordingPeer(1)  # alice again, on a new socket
+    await room.join(back)
+    await room.receive_frame(back, p.encode_awareness([p.AwarenessEntry(70, 5, "{}")]))
+    assert room.awareness.owner_of(70) == back.peer_id
     await room.stop()
