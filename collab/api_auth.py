@@ -117,6 +117,17 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status[dict[str, Any]
     return Status(201, _user_out(user))
 
 
+def _authenticated(request: HttpRequest, username: str, password: str) -> Any:
+    """The user for these credentials, a 429 response when throttled; 401 raised when wrong."""
+    address = throttle.client_address(request.META)
+    try:
+        return check_credentials(username, password, address, request)
+    except throttle.ThrottledError as exc:
+        return _throttled(exc)
+    except InvalidCredentialsError as exc:
+        raise HttpError(401, "invalid username or password") from exc
+
+
 @router.post(
     "/token",
     auth=None,
@@ -124,13 +135,9 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status[dict[str, Any]
 )
 def token(request: HttpRequest, payload: TokenRequestIn) -> dict[str, Any] | HttpResponse:
     """A new API token (shown once) for the credentials; optionally named and expiring."""
-    address = throttle.client_address(request.META)
-    try:
-        user = check_credentials(payload.username, payload.password, address, request)
-    except throttle.ThrottledError as exc:
-        return _throttled(exc)
-    except InvalidCredentialsError as exc:
-        raise HttpError(401, "invalid username or password") from exc
+    user = _authenticated(request, payload.username, payload.password)
+    if isinstance(user, HttpResponse):
+        return user
     try:
         issued = issue_token(user, payload.name, payload.expires_in_days)
     except AccountError as exc:
@@ -164,13 +171,9 @@ def delete_token(request: HttpRequest, token_id: int) -> Status[None]:
 @router.post("/login", auth=None, response={200: UserOut, 401: ErrorOut, 429: ThrottledOut})
 @decorate_view(csrf_protect)
 def session_login(request: HttpRequest, payload: CredentialsIn) -> dict[str, Any] | HttpResponse:
-    address = throttle.client_address(request.META)
-    try:
-        user = check_credentials(payload.username, payload.password, address, request)
-    except throttle.ThrottledError as exc:
-        return _throttled(exc)
-    except InvalidCredentialsError as exc:
-        raise HttpError(401, "invalid username or password") from exc
+    user = _authenticated(request, payload.username, payload.password)
+    if isinstance(user, HttpResponse):
+        return user
     login(request, user)
     return _user_out(user)
 
