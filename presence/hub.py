@@ -50,6 +50,27 @@ class _Watched:
     last: list[Person] | None = None
 
 
+class _Outage:
+    """One log line when presence starts failing (Redis down), one when it works again:
+    not a traceback per socket and round (hundreds a second in an outage)."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        if not self.failing:
+            self.failing = True
+            logger.warning("presence: %s failed (quiet until presence works again): %r", what, exc)
+
+    def worked(self) -> None:
+        if self.failing:
+            self.failing = False
+            logger.warning("presence works again")
+
+
+_outage = _Outage()
+
+
 def object_group(obj: str) -> str:
     return f"presence.{obj}"
 
@@ -128,11 +149,13 @@ class PresenceHub:
     @staticmethod
     async def _quietly(call: Awaitable[T]) -> T | None:
         try:
-            return await call
-        except Exception:
+            result = await call
+        except Exception as exc:
             # A later heartbeat renews the entry; a stale one expires after the TTL.
-            logger.warning("presence store unavailable", exc_info=True)
+            _outage.failed("the presence store", exc)
             return None
+        _outage.worked()
+        return result
 
     async def activity(self, user_id: int) -> None:
         """The user did something: keep them online (store writes are throttled). Never raises."""
@@ -197,8 +220,8 @@ class PresenceHub:
             return
         try:
             await watcher.deliver(current)
-        except Exception:
-            logger.warning("presence delivery failed", exc_info=True)
+        except Exception as exc:
+            _outage.failed("delivery", exc)
 
     async def _start(self) -> None:
         if self._starting is None:
@@ -240,8 +263,8 @@ class PresenceHub:
             await asyncio.sleep(seconds)
             try:
                 await job()
-            except Exception:
-                logger.warning("presence %s failed", job.__name__, exc_info=True)
+            except Exception as exc:
+                _outage.failed(job.__name__, exc)
 
     async def _receive_loop(self) -> None:
         while True:
@@ -249,22 +272,22 @@ class PresenceHub:
                 message = await self.layer.receive(self._channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("presence receive failed", exc_info=True)
+            except Exception as exc:
+                _outage.failed("receive", exc)
                 await asyncio.sleep(0.5)
                 continue
             if message.get("type") == "presence.changed" and isinstance(message.get("obj"), str):
                 try:
                     await self.refresh([message["obj"]])
-                except Exception:
-                    logger.warning("presence refresh failed", exc_info=True)
+                except Exception as exc:
+                    _outage.failed("refresh", exc)
 
     async def _layer_call(self, method: str, *args: Any) -> None:
         try:
             await getattr(self.layer, method)(*args)
-        except Exception:
+        except Exception as exc:
             # Other workers still catch up on their next sweep.
-            logger.warning("presence %s failed", method, exc_info=True)
+            _outage.failed(method, exc)
 
     async def close(self) -> None:
         for task in self._tasks:
