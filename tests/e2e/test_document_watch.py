@@ -201,9 +201,13 @@ def test_sigterm_closes_with_1012_writes_the_outbox_and_exits_in_time(
     document_id = make_document(staying, owner)
     writer = yclient(leaving.ws_docs, document_id, owner.token, "writer")
     writer.wait_synced()
+    watcher = yclient(leaving.ws_docs, document_id, owner.token, "watcher")
+    watcher.wait_synced()
     writer.call("type", text="graceful" * 10, interval_ms=5)
     writer.call("type_done", timeout=30)
     typed = writer.text()
+    # Accepted by the leaving worker (a client on it has everything); not yet written (10 s).
+    watcher.wait_text(equals=typed)
     assert leaving.process is not None
     started = time.monotonic()
     leaving.process.send_signal(signal.SIGTERM)
