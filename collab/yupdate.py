@@ -13,6 +13,10 @@ document and checks what a causal update always satisfies:
   only refer to what it had already made;
 - content types are the ones Yjs knows (1-9), strings are valid UTF-8.
 
+It also says where each client's struct group and the delete set lie in the
+bytes, so an update can be rewritten without some clients' structs (see
+`collab.sync.client_ids`, which decides whose).
+
 Pure: no I/O, no pycrdt.
 """
 
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collab.protocol import ProtocolError, Reader
+from collab.protocol import ProtocolError, Reader, encode_var_uint
 
 CONTENT_DELETED = 1
 CONTENT_JSON = 2
@@ -44,6 +48,18 @@ class StructRange:
     client: int
     clock: int
     length: int
+
+
+DeleteRanges = tuple[int, tuple[tuple[int, int], ...]]  # client, (clock, length) pairs
+
+
+@dataclass(frozen=True)
+class ParsedUpdate:
+    """What an update holds: one struct range per client group, and the delete set."""
+
+    ranges: tuple[StructRange, ...]
+    spans: tuple[tuple[int, int], ...]  # the bytes of each group, as [start, end) offsets
+    deletions: tuple[DeleteRanges, ...]
 
 
 def _utf16_length(text: str) -> int:
@@ -135,11 +151,13 @@ def _content_length(reader: _UpdateReader, kind: int) -> int:
     raise ProtocolError(f"unknown content type {kind}")
 
 
-def check_update(update: bytes) -> list[StructRange]:
-    """The struct ranges of a v1 update; ProtocolError for anything Yjs could not integrate."""
+def parse_update(update: bytes) -> ParsedUpdate:
+    """Walk a v1 update; ProtocolError for anything Yjs could not integrate."""
     reader = _UpdateReader(update)
     ranges = []
+    spans = []
     for _ in range(reader.read_var_uint()):
+        span_start = reader.pos
         count = reader.read_var_uint()
         client = reader.read_var_uint()
         clock = reader.read_var_uint()
@@ -170,11 +188,36 @@ def check_update(update: bytes) -> list[StructRange]:
                     raise ProtocolError("an item refers to a later item of its own client")
             clock += _content_length(reader, kind)
         ranges.append(StructRange(client, start, clock - start))
+        spans.append((span_start, reader.pos))
+    deletions = []
     for _ in range(reader.read_var_uint()):  # the delete set
-        reader.read_var_uint()
-        for _ in range(reader.read_var_uint()):
-            reader.read_var_uint()
-            reader.read_var_uint()
+        client = reader.read_var_uint()
+        pairs = tuple((reader.read_var_uint(), reader.read_var_uint()) for _ in range(reader.read_var_uint()))
+        deletions.append((client, pairs))
     # Bytes after the delete set are ignored, as both Yjs and yrs ignore them.
-    return ranges
+    return ParsedUpdate(tuple(ranges), tuple(spans), tuple(deletions))
 
+
+def check_update(update: bytes) -> list[StructRange]:
+    """The struct ranges of a v1 update; ProtocolError for anything Yjs could not integrate."""
+    return list(parse_update(update).ranges)
+
+
+def rewrite_update(
+    update: bytes, parsed: ParsedUpdate, keep: list[bool], deletions: list[DeleteRanges]
+) -> bytes:
+    """`update` with only the struct groups marked in `keep`, and `deletions` as its delete set.
+
+    The kept groups are copied byte for byte: a group is self-contained (its
+    structs refer to others by id, never by position).
+    """
+    out = bytearray(encode_var_uint(sum(keep)))
+    for (start, end), kept in zip(parsed.spans, keep, strict=True):
+        if kept:
+            out += update[start:end]
+    out += encode_var_uint(len(deletions))
+    for client, pairs in deletions:
+        out += encode_var_uint(client) + encode_var_uint(len(pairs))
+        for clock, length in pairs:
+            out += encode_var_uint(clock) + encode_var_uint(length)
+    return bytes(out)

@@ -74,3 +74,22 @@ class DocumentSnapshot(models.Model):
     data = models.BinaryField()
     upto_update_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class DocumentClient(models.Model):
+    """The user who first wrote under a Yjs client id of a document (see collab.sync.client_ids).
+
+    Rooms refuse structs under a client id that another user owns; the history
+    uses it to say who wrote what.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="clients")
+    client_id = models.BigIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "client_id"], name="unique_document_client")
+        ]

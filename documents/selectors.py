@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from collab.sync.fold import merge
-from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate
+from documents.models import Document, DocumentClient, DocumentMember, DocumentSnapshot, DocumentUpdate
 
 
 def parse_document_id(raw: str) -> uuid.UUID | None:
@@ -71,6 +71,11 @@ def stored_parts(document_id: uuid.UUID) -> tuple[bytes | None, list[bytes], int
         rows.append(bytes(data))
         last_id = row_id
     return (bytes(snapshot.data) if snapshot is not None else None), rows, last_id
+
+
+def client_owners(document_id: uuid.UUID) -> dict[int, int]:
+    """Client id -> the user who owns it (see collab.sync.client_ids)."""
+    return dict(DocumentClient.objects.filter(document_id=document_id).values_list("client_id", "user_id"))
 
 
 def stored_state(document_id: uuid.UUID) -> bytes:

@@ -14,7 +14,14 @@ from collab.events import room_control_on_commit
 from collab.protocol import EMPTY_UPDATE
 from collab.sync.fold import fold
 from collab.usernames import canonical_username
-from documents.models import Document, DocumentMember, DocumentSnapshot, DocumentUpdate, Role
+from documents.models import (
+    Document,
+    DocumentClient,
+    DocumentMember,
+    DocumentSnapshot,
+    DocumentUpdate,
+    Role,
+)
 from documents.selectors import stored_parts
 
 
@@ -109,11 +116,19 @@ def _ensure_another_owner(document: Document, leaving_user_id: int) -> None:
         raise DocumentError("a document must keep at least one owner", status=409)
 
 
-def append_updates(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) -> set[uuid.UUID]:
+Claims = Mapping[uuid.UUID, list[tuple[int, int]]]
+
+
+def append_updates(
+    batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]], claims: Claims | None = None
+) -> set[uuid.UUID]:
     """Append batches of updates (with authors) to the log, one transaction for all documents.
 
+    `claims`: per document, the (client id, user id) pairs those updates made
+    theirs; written in the same transaction, the first claim of an id stays.
     Returns the documents written; a document deleted meanwhile is skipped.
     """
+    claims = claims or {}
     try:
         with transaction.atomic():
             _bound_lock_waits()
@@ -129,11 +144,23 @@ def append_updates(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) 
                         for data, author in batches[document_id]
                     ]
                 )
+                _record_claims(alive, claims)
             return alive
     except IntegrityError:
         # A document or an author was deleted meanwhile (foreign keys are checked at
         # commit): keep every update of the documents that still exist, authorless if need be.
-        return _append_checked(batches)
+        return _append_checked(batches, claims)
+
+
+def _record_claims(documents: set[uuid.UUID], claims: Claims, users: set[int] | None = None) -> None:
+    rows = [
+        DocumentClient(document_id=document_id, client_id=client_id, user_id=user_id)
+        for document_id in documents
+        for client_id, user_id in claims.get(document_id, ())
+        if users is None or user_id in users
+    ]
+    if rows:
+        DocumentClient.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _bound_lock_waits() -> None:
@@ -147,7 +174,9 @@ def _bound_lock_waits() -> None:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOG_LOCK_TIMEOUT_MS}ms'")
 
 
-def _append_checked(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]]) -> set[uuid.UUID]:
+def _append_checked(
+    batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]], claims: Claims
+) -> set[uuid.UUID]:
     with transaction.atomic():
         _bound_lock_waits()
         alive = set(
@@ -156,6 +185,7 @@ def _append_checked(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]])
         authors = {
             author for document_id in alive for _, author in batches[document_id] if author is not None
         }
+        authors |= {user for document_id in alive for _, user in claims.get(document_id, ())}
         known = set(get_user_model().objects.filter(pk__in=authors).values_list("pk", flat=True))
         DocumentUpdate.objects.bulk_create(
             [
@@ -166,6 +196,7 @@ def _append_checked(batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]])
                 for data, author in batches[document_id]
             ]
         )
+        _record_claims(alive, claims, users=known)
         return alive
 
 

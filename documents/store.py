@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async
 
 from collab.db_pool import in_write_pool
+from collab.sync.client_ids import Claim
 from documents import selectors, services
 
 KEY_PREFIX = "doc:"
@@ -36,6 +37,7 @@ def _document_id(key: str) -> uuid.UUID:
 @dataclass
 class _Writer:
     pending: dict[uuid.UUID, list[tuple[bytes, int | None]]] = field(default_factory=dict)
+    claims: dict[uuid.UUID, list[Claim]] = field(default_factory=dict)
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
 
@@ -49,15 +51,23 @@ class DocumentStore:
     async def load(self, key: str) -> tuple[bytes, int]:
         loaded: tuple[bytes, int] = await database_sync_to_async(
             selectors.stored_state_and_backlog, thread_sensitive=False
-        )(
-            _document_id(key)
-        )
+        )(_document_id(key))
         return loaded
 
-    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> None:
+    async def load_owners(self, key: str) -> dict[int, int]:
+        owners: dict[int, int] = await database_sync_to_async(
+            selectors.client_owners, thread_sensitive=False
+        )(_document_id(key))
+        return owners
+
+    async def append(
+        self, key: str, records: list[tuple[bytes, int | None]], claims: list[Claim] | None = None
+    ) -> None:
         loop = asyncio.get_running_loop()
         writer = self._writers.setdefault(loop, _Writer())
         writer.pending.setdefault(_document_id(key), []).extend(records)
+        if claims:
+            writer.claims.setdefault(_document_id(key), []).extend(claims)
         done: asyncio.Future[None] = loop.create_future()
         writer.waiters.append(done)
         if writer.task is None or writer.task.done():
@@ -66,10 +76,10 @@ class DocumentStore:
 
     async def _write_pending(self, writer: _Writer) -> None:
         while writer.pending:
-            batches, waiters = writer.pending, writer.waiters
-            writer.pending, writer.waiters = {}, []
+            batches, claims, waiters = writer.pending, writer.claims, writer.waiters
+            writer.pending, writer.claims, writer.waiters = {}, {}, []
             try:
-                await in_write_pool(services.append_updates)(batches)
+                await in_write_pool(services.append_updates)(batches, claims)
             except Exception as exc:
                 for waiter in waiters:
                     waiter.set_exception(exc)  # each room keeps its batch and retries

@@ -42,6 +42,18 @@ class AwarenessRegistry:
         known = self._known.get(client_id)
         return known.owner if known else None
 
+    def user_of(self, client_id: int) -> int | None:
+        """The user a client id is held by (live, or removed and not expired yet)."""
+        known = self._known.get(client_id)
+        return known.user_id if known else None
+
+    def client_ids_of(self, owner: str) -> frozenset[int]:
+        return frozenset(
+            client_id
+            for client_id, known in self._known.items()
+            if known.owner == owner and known.state_json != "null"
+        )
+
     def apply(
         self,
         entries: tuple[AwarenessEntry, ...],

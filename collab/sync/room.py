@@ -49,8 +49,9 @@ from collab.protocol import (
     parse_awareness_state,
 )
 from collab.sync.awareness import AwarenessRegistry
+from collab.sync.client_ids import Claim, ClientOwners
 from collab.sync.fold import integrates, merge
-from collab.yupdate import check_update
+from collab.yupdate import check_update, parse_update
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,14 @@ class RoomStore(Protocol):
         """The stored state as one update, and how many log rows follow the snapshot."""
         ...
 
-    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> None:
-        """Append updates with their authors to the durable log."""
+    async def load_owners(self, key: str) -> dict[int, int]:
+        """Which user owns each client id of the document (see collab.sync.client_ids)."""
+        ...
+
+    async def append(
+        self, key: str, records: list[tuple[bytes, int | None]], claims: list[Claim] | None = None
+    ) -> None:
+        """Append updates with their authors to the durable log, and the client ids they claim."""
         ...
 
     async def compact(self, key: str) -> None: ...
@@ -149,13 +156,15 @@ def undecodable_is_protocol_error(what: str) -> Iterator[None]:
         raise ProtocolError(f"undecodable {what}: {exc}") from exc
 
 
-def apply_untrusted_update(doc: Doc[Any], update: bytes) -> None:
+def apply_untrusted_update(doc: Doc[Any], update: bytes, checked: bool = False) -> None:
     """Apply an update from the network; ProtocolError when it cannot be decoded.
 
     The update is parsed before it touches the document, so a malformed one
-    leaves the document exactly as it was.
+    leaves the document exactly as it was. `checked`: the caller already ran
+    `check_update` (what yrs reads but Yjs clients could not integrate).
     """
-    check_update(update)  # what yrs reads but Yjs clients could not integrate
+    if not checked:
+        check_update(update)
     with undecodable_is_protocol_error("update"):
         get_state(update)
         doc.apply_update(update)
@@ -192,7 +201,10 @@ class Room:
         self._outbox_bytes = 0
         self._flush_failures = 0
         self._rows_since_snapshot = 0  # as far as this room knows; compaction recounts
-        self._unconfirmed: dict[str, list[tuple[int, bytes, float]]] = {}
+        self._unconfirmed: dict[str, list[tuple[int, bytes, float, list[Claim]]]] = {}
+        self.owners = ClientOwners()
+        self._unrecorded_claims: list[Claim] = []  # written with the next flush
+        self._told_foreign: set[str] = set()
         self._flush_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._compact_task: asyncio.Task[None] | None = None
@@ -223,6 +235,8 @@ class Room:
         self._publish({"type": "room.join"})
         try:
             stored, self._rows_since_snapshot = await self.store.load(self.key)
+            # After the state: every client id in it that has an owner is then known.
+            self.owners.record((await self.store.load_owners(self.key)).items())
             if stored and stored != EMPTY_UPDATE:
                 self._apply(stored)
         except BaseException:
@@ -298,6 +312,7 @@ class Room:
         if self.peers.pop(peer.peer_id, None) is None:
             return
         self._denied_peers.discard(peer.peer_id)
+        self._told_foreign.discard(peer.peer_id)
         removed = self.awareness.remove_owner(peer.peer_id)
         if removed:
             await self._broadcast_awareness(removed, exclude=None)
@@ -332,7 +347,7 @@ class Room:
             return missing
         return merge([missing, get_update(self._unintegrated, state_vector)])
 
-    def _apply(self, update: bytes) -> bytes:
+    def _apply(self, update: bytes, checked: bool = False) -> bytes:
         """Apply an update; returns what to forward to others in its place.
 
         Usually the update itself. When it completes updates the document held
@@ -340,12 +355,12 @@ class Room:
         pending structs out), so they go along with it.
         """
         if self._unintegrated is None:
-            apply_untrusted_update(self.doc, update)
+            apply_untrusted_update(self.doc, update, checked)
             if not integrates(self.doc, update):
                 self._unintegrated = update
             return update
         before = self.doc.get_state()
-        apply_untrusted_update(self.doc, update)
+        apply_untrusted_update(self.doc, update, checked)
         held = merge([self._unintegrated, update])
         self._unintegrated = None if integrates(self.doc, held) else held
         newly = self.doc.get_update(before)
@@ -365,14 +380,48 @@ class Room:
                 self._denied_peers.add(peer.peer_id)
                 await peer.send_bytes(encode_permission_denied("read-only: your role cannot edit"))
             return
-        forward = self._apply(update)
+        screened = self.owners.screen(
+            update,
+            parse_update(update),
+            peer.user_id,
+            announced=lambda: self.awareness.client_ids_of(peer.peer_id),
+            live_user_of=self.awareness.user_of,
+            known_clocks=lambda: decode_state_vector(self.doc.get_state()),
+        )
+        if screened.refused_something:
+            await self._tell_foreign(peer, screened.dropped)
+            update, frame = screened.update, None
+            if screened.is_empty:
+                return
+        forward = self._apply(update, checked=True)
+        claims = list(screened.claims)
+        self.owners.record(claims)
         metrics.UPDATES.labels("client").inc()
         metrics.UPDATE_BYTES.inc(len(update))
         if forward is not update or frame is None:
             frame = encode_update(forward)
         await self._send_to_local(frame, exclude=peer.peer_id)
-        seq = self._publish({"type": "room.update", "update": forward, "sent_at": time.time()})
-        self._queue_persist(update, peer.user_id, seq)
+        message: dict[str, Any] = {"type": "room.update", "update": forward, "sent_at": time.time()}
+        if claims:
+            message["claims"] = claims
+        seq = self._publish(message)
+        self._queue_persist(update, peer.user_id, seq, claims)
+
+    async def _tell_foreign(self, peer: Peer, dropped: frozenset[int]) -> None:
+        """Structs under another user's client id (or pre-deletions of them) were refused."""
+        metrics.FRAMES_REJECTED.labels("foreign_client").inc()
+        if peer.peer_id in self._told_foreign:
+            return
+        self._told_foreign.add(peer.peer_id)
+        logger.info(
+            "%s: user %s wrote under client ids of other users (%s); refused",
+            self.key,
+            peer.user_id,
+            ", ".join(str(client) for client in sorted(dropped)[:5]) or "deletions only",
+        )
+        await peer.send_bytes(
+            encode_permission_denied("edits under another user's client id were not accepted")
+        )
 
     async def _accept_client_awareness(self, peer: Peer, entries: tuple[AwarenessEntry, ...]) -> None:
         stamped = []
@@ -384,6 +433,8 @@ class Room:
                 entry = AwarenessEntry(
                     entry.client_id, entry.clock, self._stamp_identity(peer, entry.state_json)
                 )
+            if self.owners.owner(entry.client_id) not in (None, peer.user_id):
+                continue  # another user's client id: a cursor may not pose as theirs
             if self.awareness.owner_of(entry.client_id) != peer.peer_id:
                 if claimed >= MAX_CLIENT_IDS_PER_PEER:
                     continue  # a connection is one client; a few ids cover reconnects
@@ -594,6 +645,8 @@ class Room:
     async def _apply_peer_update(self, origin: str, message: dict[str, Any]) -> None:
         update: bytes = message["update"]
         direct = bool(message.get("direct"))
+        claims = [(int(client), int(user)) for client, user in message.get("claims", ())]
+        self.owners.record(claims)
         before = self.doc.get_state() if direct else b""
         try:
             forward = self._apply(update)
@@ -604,9 +657,9 @@ class Room:
             if self.doc.get_state() == before:
                 return
             # A repair: nobody tells us whether it is durable, so write it (idempotent).
-            self._queue_persist(update, None, None)
+            self._queue_persist(update, None, None, claims)
         else:
-            self._unconfirmed.setdefault(origin, []).append((message["seq"], update, self.clock()))
+            self._unconfirmed.setdefault(origin, []).append((message["seq"], update, self.clock(), claims))
             if "sent_at" in message:
                 metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - message["sent_at"]))
         metrics.UPDATES.labels("repair" if direct else "peer").inc()
@@ -629,8 +682,8 @@ class Room:
             if not stale:
                 continue
             logger.info("writing %d unconfirmed updates of %s for %s", len(stale), origin, self.key)
-            for _, update, _ in stale:
-                self._queue_persist(update, None, None)
+            for _, update, _, claims in stale:
+                self._queue_persist(update, None, None, claims)
             pending[:] = pending[len(stale) :]
             if not pending:
                 del self._unconfirmed[origin]
@@ -640,7 +693,13 @@ class Room:
         missing = self._missing_for(their_state)
         if missing != EMPTY_UPDATE:
             metrics.REPAIRS.inc()
-            await self._send_direct(origin, {"type": "room.update", "update": missing, "direct": True})
+            repair: dict[str, Any] = {"type": "room.update", "update": missing, "direct": True}
+            if len(self.owners):
+                # The claims may have been in the very messages that were lost.
+                claims = self.owners.of_clients({r.client for r in check_update(missing)})
+                if claims:
+                    repair["claims"] = claims
+            await self._send_direct(origin, repair)
         if message.get("ask_back", True) and is_ahead(
             decode_state_vector(their_state), decode_state_vector(self.doc.get_state())
         ):
@@ -680,8 +739,12 @@ class Room:
 
     # -- durable log ------------------------------------------------------
 
-    def _queue_persist(self, update: bytes, user_id: int | None, seq: int | None) -> None:
+    def _queue_persist(
+        self, update: bytes, user_id: int | None, seq: int | None, claims: list[Claim] | None = None
+    ) -> None:
         self._outbox.append((update, user_id))
+        if claims:
+            self._unrecorded_claims.extend(claims)
         self._outbox_bytes += len(update)
         _OutboxBytes.add(len(update))
         if seq is not None:
@@ -700,12 +763,13 @@ class Room:
         async with self._flush_lock:
             batch, self._outbox = self._outbox, []
             flushed_seq, self._outbox_seq = self._outbox_seq, 0
+            claims, self._unrecorded_claims = self._unrecorded_claims, []
             if not batch:
                 return
             records = coalesce_by_author(batch)
             started = time.perf_counter()
             try:
-                await self.store.append(self.key, records)
+                await self.store.append(self.key, records, claims)
                 self._rows_since_snapshot += len(records)
             except Exception:
                 if self._flush_failures == 0:
@@ -713,6 +777,7 @@ class Room:
                 self._flush_failures += 1
                 metrics.LOG_FLUSH_FAILURES.inc()
                 self._outbox = batch + self._outbox
+                self._unrecorded_claims = claims + self._unrecorded_claims
                 self._outbox_seq = max(self._outbox_seq, flushed_seq)
                 if self._flush_task is None:
                     self._flush_task = asyncio.create_task(self._flush_soon())

@@ -22,6 +22,7 @@ class MemoryStore:
         self.loads = 0
         self.appends = 0
         self.compactions = 0
+        self.owners: dict[int, int] = {}
 
     def state(self) -> bytes:
         if not self.rows:
@@ -34,9 +35,16 @@ class MemoryStore:
             await self.load_gate.wait()
         return self.state(), len(self.rows)
 
-    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> None:
+    async def load_owners(self, key: str) -> dict[int, int]:
+        return dict(self.owners)
+
+    async def append(
+        self, key: str, records: list[tuple[bytes, int | None]], claims: list[tuple[int, int]] | None = None
+    ) -> None:
         self.appends += 1
         self.rows.extend(records)
+        for client_id, user_id in claims or ():
+            self.owners.setdefault(client_id, user_id)
 
     async def compact(self, key: str) -> None:
         self.compactions += 1

@@ -28,11 +28,13 @@ class DownStore(MemoryStore):
         self.up = False
         self.failed = 0
 
-    async def append(self, key: str, records: list[tuple[bytes, int | None]]) -> None:
+    async def append(
+        self, key: str, records: list[tuple[bytes, int | None]], claims: list[tuple[int, int]] | None = None
+    ) -> None:
         if not self.up:
             self.failed += 1
             raise ConnectionError("database unavailable")
-        await super().append(key, records)
+        await super().append(key, records, claims)
 
 
 async def test_updates_wait_in_the_outbox_and_are_written_when_the_database_returns() -> None:

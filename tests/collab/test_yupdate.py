@@ -9,7 +9,7 @@ import pytest
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
 from collab import protocol as p
-from collab.yupdate import StructRange, check_update
+from collab.yupdate import StructRange, check_update, parse_update, rewrite_update
 
 BRIEF_UPDATE = bytes.fromhex("010101000401017402686900")
 
@@ -72,3 +72,40 @@ def test_an_item_whose_origin_is_a_later_item_of_its_own_client_is_refused() -> 
 def test_malformed_updates_are_refused(update: bytes) -> None:
     with pytest.raises(p.ProtocolError):
         check_update(update)
+
+
+def two_client_update() -> tuple[bytes, bytes]:
+    """An update with groups of clients 1 and 2 and deletions of both; and client 1's own update."""
+    first: Doc[Any] = Doc(client_id=1)
+    first.get("t", type=Text).insert(0, "abc")
+    second: Doc[Any] = Doc(client_id=2)
+    second.apply_update(first.get_update())
+    text = second.get("t", type=Text)
+    text.insert(3, "xyz")
+    del text[0:1]  # "a", client 1's
+    del text[4:5]  # "z", client 2's
+    return second.get_update(), first.get_update()
+
+
+def test_rewriting_with_every_group_and_the_same_deletions_keeps_the_update() -> None:
+    both, _ = two_client_update()
+    parsed = parse_update(both)
+    assert {r.client for r in parsed.ranges} == {1, 2}
+    assert {client for client, _ in parsed.deletions} == {1, 2}
+    again = rewrite_update(both, parsed, [True] * len(parsed.ranges), list(parsed.deletions))
+    assert again == both
+
+
+def test_a_dropped_group_and_deletion_leave_a_valid_update_of_the_rest() -> None:
+    both, of_first = two_client_update()
+    parsed = parse_update(both)
+    keep = [r.client == 2 for r in parsed.ranges]
+    deletions = [entry for entry in parsed.deletions if entry[0] == 2]
+    only_second = rewrite_update(both, parsed, keep, deletions)
+    assert check_update(only_second) == [r for r in parsed.ranges if r.client == 2]
+    assert [client for client, _ in parse_update(only_second).deletions] == [2]
+    doc: Doc[Any] = Doc()
+    doc.apply_update(only_second)  # pending: its origins are client 1's
+    doc.apply_update(of_first)
+    # Client 2's deletion of its "z" stayed; the deletion of client 1's "a" went.
+    assert str(doc.get("t", type=Text)) == "abcxy"

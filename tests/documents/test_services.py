@@ -149,3 +149,48 @@ def test_members_are_found_by_any_spelling_of_their_name(document) -> None:  # t
     assert member.user.username == "bea"
     services.remove_member(document, "Bea")
     assert not document.members.filter(user__username="bea").exists()
+
+
+def test_client_id_claims_are_written_with_the_log_and_the_first_claim_stays(document) -> None:  # type: ignore[no-untyped-def]
+    other = get_user_model().objects.create_user("other", password="x")
+    owner_id = document.created_by_id
+    update = text_update("a", client_id=41)
+    services.append_updates({document.pk: [(update, owner_id)]}, {document.pk: [(41, owner_id)]})
+    services.append_updates(
+        {document.pk: [(update, other.pk)]}, {document.pk: [(41, other.pk), (42, other.pk)]}
+    )
+    assert selectors.client_owners(document.pk) == {41: owner_id, 42: other.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_of_a_deleted_user_is_dropped_and_the_updates_kept() -> None:
+    owner = get_user_model().objects.create_user("owner", password="x")
+    document = services.create_document(owner, "Doc")
+    gone = get_user_model().objects.create_user("gone", password="x")
+    gone_id = gone.pk
+    gone.delete()
+    update = text_update("kept", client_id=43)
+    services.append_updates({document.pk: [(update, gone_id)]}, {document.pk: [(43, gone_id)]})
+    assert text_of(selectors.stored_state(document.pk)) == "kept"
+    assert selectors.client_owners(document.pk) == {}
+
+
+def test_the_migration_gives_each_logged_client_id_to_the_author_of_its_first_row(document) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    from django.apps import apps
+
+    from documents.models import DocumentClient
+
+    migration = importlib.import_module("documents.migrations.0002_client_owners")
+    other = get_user_model().objects.create_user("other", password="x")
+    first = text_update("a", client_id=51)
+    relayed = merge_updates(first, text_update("b", client_id=52, base=first))
+    DocumentUpdate.objects.create(document=document, data=first, author=document.created_by)
+    DocumentUpdate.objects.create(document=document, data=relayed, author=other)
+    DocumentUpdate.objects.create(document=document, data=text_update("c", client_id=53), author=None)
+    DocumentUpdate.objects.create(document=document, data=b"\xff", author=other)  # unreadable: skipped
+    migration.owners_from_the_log(apps, None)
+    assert selectors.client_owners(document.pk) == {51: document.created_by_id, 52: other.pk}
+    migration.owners_from_the_log(apps, None)  # idempotent
+    assert DocumentClient.objects.filter(document=document).count() == 2

@@ -35,9 +35,10 @@ room unloaded (with compaction every 5 rows) are the same document.
 Awareness clocks up to 2**53 - 1 are fuzzed (the removal of such a state keeps its clock,
 so no client is sent 2**53). Updates that pycrdt reads but Yjs does not are refused by the
 server's own struct check (collab/yupdate.py); the editor fuzz still leaves out the few
-that its oracle cannot tell apart (printed as "left out"). Each fuzzed update is made by a
-client id of its own, so no two updates disagree on one (client, clock) id (a forged one
-makes the stored document lose later edits: reported, not fixed yet).
+that its oracle cannot tell apart (printed as "left out"). Some fuzzed updates are forged:
+items under a real client's id at clocks it is about to write, or deletions of those clocks
+(collab/sync/client_ids.py refuses both; accepted, they would make the document lose that
+client's next edits, which the typed-text check would catch).
 """
 
 from __future__ import annotations
@@ -308,12 +309,34 @@ def budgeted(frame: bytes | str) -> bool:
 # -- the frames ------------------------------------------------------------------------------
 
 
-def fresh_update(rng: random.Random, root: str) -> bytes:
-    """A real v1 update by a client id of its own (or one that depends on an update never sent).
+FORGED_CLOCKS = 500  # the real clients write clocks 0..~700: typing, then a long insert (TAIL)
+TAIL = "Written after the fuzzing, over clocks that forged frames claimed. " * 7
 
-    Every update has its own client id: two different updates for the same (client, clock)
-    would be an equivocation, which no honest client sends (a forged one is reported apart).
+
+def forged_update(rng: random.Random, root: str, victim: int) -> bytes:
+    """Items under a real client's id at a clock it will write with other content, or deletions
+    of clocks it has not written yet (deleting what exists is ordinary editing: not forged).
+
+    The clients type about 260 characters during the fuzzing, then insert TAIL: every clock
+    below FORGED_CLOCKS is one they write, and those from 300 on only after the fuzzing.
     """
+    if rng.random() < 0.3:
+        clock = rng.randrange(300, FORGED_CLOCKS)
+        return b"\x00\x01" + var_uint(victim) + b"\x01" + var_uint(clock) + var_uint(rng.randrange(1, 40))
+    clock = rng.randrange(0, FORGED_CLOCKS)
+    doc: Doc[Any] = Doc(client_id=victim)
+    text = doc.get(root, type=Text)
+    text += "·" * clock  # clocks 0..clock-1 of the victim, left out of the update below
+    before = doc.get_state()
+    text += rng.choice(["FORGED", "x"])
+    return doc.get_update(before) if clock else doc.get_update()
+
+
+def fresh_update(rng: random.Random, root: str, victims: list[int]) -> bytes:
+    """A real v1 update by a client id of its own (or one that depends on an update never sent),
+    or now and then a forged one under a real client's id."""
+    if rng.random() < 0.15:
+        return forged_update(rng, root, rng.choice(victims))
     doc: Doc[Any] = Doc(client_id=rng.randrange(2**20, 2**31))
     text = doc.get(root, type=Text)
     text += rng.choice(["hi", " wörld 🌍", "!", "x" * rng.randrange(1, 400)])
@@ -372,7 +395,7 @@ class FrameFuzzer:
         if pick < 0.45:
             step = rng.choice((b"\x00\x01", b"\x00\x02"))
             kind = "SyncStep2" if step == b"\x00\x01" else "Update"
-            return kind, step, fresh_update(rng, self.root)
+            return kind, step, fresh_update(rng, self.root, [client for client, _ in self.victims])
         if pick < 0.52:
             return "QueryAwareness", b"\x03", b""
         if pick < 0.55:
@@ -916,6 +939,12 @@ def test_fuzzed_frames_from_an_editor_apply_only_well_formed_updates(
     note = fuzz_seed_note(SEED)
     run, observer = run_fuzz(worker, scene, can_write=True, count=FRAMES_AS_EDITOR, seed=SEED)
     assert_survived(worker, scene, run, observer)
+    # Every clock the forged frames claimed gets written now, if it was not already.
+    scene.a.call("insert", index=len(scene.a.text()), text=TAIL)
+    scene.b.call("insert", index=0, text=TAIL)
+    scene.typed_by_alice += TAIL
+    scene.typed_by_bob += TAIL[::-1]
+    wait_until(lambda: scene.a.text().count(TAIL) == 2, 15, "both tails at Alice")
     accepted = run.accepted_updates()
     assert accepted, "no well-formed update was sent"
     # The real clients' text is all there (accepted fuzz updates may have added to it).
