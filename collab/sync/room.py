@@ -279,6 +279,10 @@ class Room:
         if self._compact_task is not None:
             with contextlib.suppress(Exception):
                 await self._compact_task
+        if self._awareness_task is not None:
+            # The last leavers' removals still go to the other workers, before the goodbye.
+            with contextlib.suppress(Exception):
+                await self._awareness_task
         self._publish({"type": "room.bye"})
         if self._publisher is not None:
             self._publisher.cancel()

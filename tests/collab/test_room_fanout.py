@@ -116,6 +116,19 @@ async def test_awareness_is_relayed_across_workers(redis_layer: Any) -> None:
     await second.stop()
 
 
+async def test_a_room_that_stops_as_its_last_socket_leaves_still_sends_the_removal(
+    redis_layer: Any,
+) -> None:
+    first, second, alice, _ = await two_workers(redis_layer)
+    await first.receive_frame(alice, p.encode_awareness([p.AwarenessEntry(78, 1, "{}")]))
+    await eventually(lambda: len(second.awareness) == 1)
+    await first.leave(alice)
+    await first.stop()  # at once, as the registry does after the grace period
+    # Well before the awareness timeout: the removal went out before the room left the group.
+    await eventually(lambda: len(second.awareness) == 0, within=FAST.awareness_timeout / 3)
+    await second.stop()
+
+
 async def test_a_dead_workers_presence_expires(redis_layer: Any) -> None:
     first, second, alice, _ = await two_workers(redis_layer)
     await first.receive_frame(alice, p.encode_awareness([p.AwarenessEntry(88, 1, "{}")]))
