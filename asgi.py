@@ -4,27 +4,29 @@ import os
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collab.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collab.conf.settings")
 django.setup()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-from collab.daphne_backpressure import bound_websocket_output  # noqa: E402
-from collab.daphne_close import pass_close_reasons  # noqa: E402
-from collab.daphne_handshake import bound_daphne_handshakes  # noqa: E402
-from collab.daphne_limits import raise_daphne_message_limit  # noqa: E402
-from collab.daphne_shutdown import shut_down_gracefully  # noqa: E402
-from collab.ws_admission import WebsocketAdmission  # noqa: E402
-from collab.ws_auth import WebsocketAuthMiddleware  # noqa: E402
-from collab.ws_guard import WebsocketGuard  # noqa: E402
-from collab.ws_routing import websocket_urlpatterns  # noqa: E402
+from collab.conf.ws_routing import websocket_urlpatterns  # noqa: E402
+from collab.engine.registry import close_all_registries  # noqa: E402
+from collab.realtime.daphne.backpressure import bound_websocket_output  # noqa: E402
+from collab.realtime.daphne.close import pass_close_reasons  # noqa: E402
+from collab.realtime.daphne.handshake import bound_daphne_handshakes  # noqa: E402
+from collab.realtime.daphne.limits import raise_daphne_message_limit  # noqa: E402
+from collab.realtime.daphne.shutdown import drain_on_shutdown, shut_down_gracefully  # noqa: E402
+from collab.realtime.ws_admission import WebsocketAdmission  # noqa: E402
+from collab.realtime.ws_auth import WebsocketAuthMiddleware  # noqa: E402
+from collab.realtime.ws_guard import WebsocketGuard  # noqa: E402
 
 raise_daphne_message_limit()
 bound_daphne_handshakes()
 bound_websocket_output()
 pass_close_reasons()
 shut_down_gracefully()
+drain_on_shutdown(close_all_registries)
 
 application = ProtocolTypeRouter(
     {

@@ -1,4 +1,4 @@
-"""What checking for pending updates costs per accepted update (collab.sync.fold.integrates).
+"""What checking for pending updates costs per accepted update (collab.engine.fold.integrates).
 
 The room calls `integrates(doc, update)` after applying each client update so that updates
 held pending are served and forwarded (docs/architecture.md, "Log order is not causal order").
@@ -17,7 +17,7 @@ from typing import Any
 
 from pycrdt import Doc, Text, get_state
 
-from collab.sync.fold import integrates
+from collab.engine.fold import integrates
 
 
 def main() -> None:

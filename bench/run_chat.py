@@ -18,7 +18,7 @@ same users; at most --retries times) when they used more than that during the me
 --profile DIR samples every thread's Python stack in each worker every 5 ms (a small sampling
 profiler injected with sitecustomize, no py-spy needed) and writes collapsed stacks plus a
 top-functions summary to DIR; every 100 ms it also records two queue lengths: events committed
-but not yet published to the channel layer (collab.events), and messages the layer holds for
+but not yet published to the channel layer (collab.realtime.events), and messages the layer holds for
 the worker's sockets. Profiled runs are slower; use them for where the time goes, not figures.
 
 Prints one JSON object (the load generator's result plus server figures).
@@ -237,7 +237,7 @@ if _out and "daphne" in os.path.basename(sys.argv[0] if sys.argv else ""):
     _gauges = []  # every 100 ms: [time, events waiting to be published, messages queued for sockets]
     def _gauge():
         publishing = queued = -1
-        events = sys.modules.get("collab.events")
+        events = sys.modules.get("collab.realtime.events")
         if events is not None and hasattr(events, "_in_flight"):
             publishing = len(events._in_flight)
         layers = sys.modules.get("channels.layers")

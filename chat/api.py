@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
@@ -19,7 +18,7 @@ from ninja.errors import HttpError
 from chat import selectors, services
 from chat.models import ChatMember, ChatMessage, ChatRoom, RoomKind
 from chat.payloads import message_payload
-from collab.usernames import canonical_username
+from collab.accounts.selectors import user_named, users_named
 
 router = Router(tags=["chat"])
 
@@ -174,7 +173,7 @@ def _my_room_out(request: HttpRequest, room_id: int) -> dict[str, Any]:
 
 
 def _room(room_id: int) -> ChatRoom:
-    room = ChatRoom.objects.filter(pk=room_id).first()
+    room = selectors.room_by_id(room_id)
     if room is None:
         raise HttpError(404, "unknown room")
     return room
@@ -196,7 +195,7 @@ def _message(room: ChatRoom, message_id: int) -> ChatMessage:
 
 
 def _user(username: str) -> Any:
-    user = get_user_model().objects.filter(username=canonical_username(username)).first()
+    user = user_named(username)
     if user is None:
         raise HttpError(404, f"no user named {username!r}")
     return user
@@ -255,10 +254,7 @@ def leave_room(request: HttpRequest, room_id: int) -> Status[None]:
 def open_direct(request: HttpRequest, payload: DirectIn) -> Status[dict[str, Any]]:
     if len(payload.usernames) > services.MAX_DIRECT_OTHERS:
         raise HttpError(400, f"a direct room has 1 to {services.MAX_DIRECT_OTHERS} other people")
-    wanted = {name: canonical_username(name) for name in payload.usernames}
-    people = get_user_model().objects.filter(username__in=set(wanted.values()))
-    by_canonical = {person.get_username(): person for person in people}
-    found = {name: by_canonical[key] for name, key in wanted.items() if key in by_canonical}
+    found = users_named(payload.usernames)
     missing = [name for name in payload.usernames if name not in found]
     if missing:
         raise HttpError(404, f"no user named {missing[0]!r}")

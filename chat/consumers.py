@@ -17,17 +17,18 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import selectors, services
-from chat.models import ChatMember, ChatMessage, ChatRoom
+from chat.models import ChatMessage, ChatRoom
 from chat.payloads import change_event, message_payload, room_group
-from chat.resume import version_for_seq
 from chat.sequencer import ChangeSequencer
 from chat.watch import get_watch
-from collab import errors
-from collab.db_pool import in_write_pool
-from collab.ws_auth import query_param
-from collab.ws_json import JsonSocketConsumer
+from collab.realtime import errors
+from collab.realtime.close_codes import CloseCode
+from collab.realtime.db_pool import in_write_pool
+from collab.realtime.ws_auth import query_param
+from collab.realtime.ws_json import JsonSocketConsumer
 from presence.hub import get_hub
 from presence.objects import chat_object
+from presence.sockets import PresenceMixin
 from presence.store import Person
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class FrameBudget:
         return True
 
 
-class ChatConsumer(JsonSocketConsumer):
+class ChatConsumer(PresenceMixin, JsonSocketConsumer):
     metrics_kind = "chat"
     room_id = 0
     user_id = 0
@@ -85,12 +86,12 @@ class ChatConsumer(JsonSocketConsumer):
         await self.channel_layer.group_add(room_group(self.room_id), self.channel_name)
         room, readable, self.is_member = await database_sync_to_async(self._access)(user)
         if room is None or not readable:
-            await self.refuse(4404 if room is None else 4403)
+            await self.refuse(CloseCode.NOT_FOUND if room is None else CloseCode.FORBIDDEN)
             return
         after_version = self._query_int("after_version")
         after_seq = self._query_int("after")
         if after_version is None and after_seq is not None:
-            after_version = await database_sync_to_async(version_for_seq)(self.room_id, after_seq)
+            after_version = await database_sync_to_async(selectors.version_for_seq)(self.room_id, after_seq)
         if after_version is None:
             self.sequencer = ChangeSequencer(room.last_version)
         else:
@@ -101,11 +102,7 @@ class ChatConsumer(JsonSocketConsumer):
         await self.join_presence(chat_object(self.room_id), self._deliver_presence)
 
     def _access(self, user: Any) -> tuple[ChatRoom | None, bool, bool]:
-        room = ChatRoom.objects.filter(pk=self.room_id).first() if self.room_id else None
-        if room is None:
-            return None, False, False
-        member = ChatMember.objects.filter(room=room, user_id=user.pk).exists()
-        return room, selectors.can_read(room, user), member
+        return selectors.room_access(self.room_id, user)
 
     def _query_int(self, name: str) -> int | None:
         value = query_param(self.scope, name)
@@ -190,7 +187,7 @@ class ChatConsumer(JsonSocketConsumer):
         if self.closed:
             return
         if not readable:
-            await self.refuse(4403)
+            await self.refuse(CloseCode.FORBIDDEN)
             return
         self.is_member = is_member
         async with self.delivery:
@@ -224,7 +221,7 @@ class ChatConsumer(JsonSocketConsumer):
     async def _refresh_access(self) -> None:
         room, readable, self.is_member = await database_sync_to_async(self._access)(self.scope["user"])
         if room is None or not readable:
-            await self.refuse(4404 if room is None else 4403)
+            await self.refuse(CloseCode.NOT_FOUND if room is None else CloseCode.FORBIDDEN)
 
     async def chat_rooms_changed(self, event: dict[str, Any]) -> None:
         """For the inbox socket; a room socket learns what it needs from the room's own events."""
@@ -324,9 +321,9 @@ class ChatConsumer(JsonSocketConsumer):
         message_id = frame.get("id")
         if not isinstance(message_id, int) or isinstance(message_id, bool):
             raise services.ChatError("invalid", "the frame needs an integer message id")
-        message: ChatMessage | None = await database_sync_to_async(
-            ChatMessage.objects.filter(room_id=self.room_id, pk=message_id).first
-        )()
+        message: ChatMessage | None = await database_sync_to_async(selectors.message_in_room)(
+            self.room_id, message_id
+        )
         if message is None:
             raise services.ChatError("not_found", "no such message in this room")
         return message

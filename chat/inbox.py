@@ -12,16 +12,17 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from chat.models import ChatMember
+from chat import selectors
 from chat.payloads import room_group, user_group
 from chat.watch import get_watch
-from collab.ws_json import JsonSocketConsumer
+from collab.realtime.ws_json import JsonSocketConsumer
 from presence.hub import get_hub
+from presence.sockets import PresenceMixin
 
 logger = logging.getLogger(__name__)
 
 
-class InboxConsumer(JsonSocketConsumer):
+class InboxConsumer(PresenceMixin, JsonSocketConsumer):
     metrics_kind = "inbox"
     room_id = 0  # for the watch: no room, only the authentication is re-checked
 
@@ -39,11 +40,7 @@ class InboxConsumer(JsonSocketConsumer):
 
     async def _follow_rooms(self) -> None:
         """Listen to exactly the groups of the user's current rooms."""
-        current = set(
-            await database_sync_to_async(list)(
-                ChatMember.objects.filter(user_id=self.user_id).values_list("room_id", flat=True)
-            )
-        )
+        current = await database_sync_to_async(selectors.member_room_ids)(self.user_id)
         for room_id in current - self.rooms:
             await self.channel_layer.group_add(room_group(room_id), self.channel_name)
         for room_id in self.rooms - current:

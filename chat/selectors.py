@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Qu
 from django.db.models.functions import Coalesce
 
 from chat.models import ChatMember, ChatMessage, ChatReaction, ChatRoom, RoomKind
+from presence.objects import ObjectAccessError, chat_object
 
 MAX_PAGE = 200
 
@@ -185,3 +186,48 @@ def public_rooms(user: Any) -> QuerySet[ChatRoom]:
 def members(room: ChatRoom) -> QuerySet[ChatMember]:
     """The room's members with their users, by username."""
     return ChatMember.objects.filter(room_id=room.pk).select_related("user").order_by("user__username")
+
+
+def presence_object_of(user: Any, ident: str) -> str:
+    """The presence name of room `ident` if `user` may see who is in it (see presence.objects)."""
+    room = ChatRoom.objects.filter(pk=int(ident)).first() if ident.isascii() and ident.isdigit() else None
+    if room is None:
+        raise ObjectAccessError(404, "unknown room")
+    if not can_read(room, user):
+        raise ObjectAccessError(403, "this room is private")
+    return chat_object(room.pk)
+
+
+def room_by_id(room_id: int) -> ChatRoom | None:
+    return ChatRoom.objects.filter(pk=room_id).first()
+
+
+def room_access(room_id: int, user: Any) -> tuple[ChatRoom | None, bool, bool]:
+    """The room, whether `user` may read it, and whether they are a member."""
+    room = room_by_id(room_id) if room_id else None
+    if room is None:
+        return None, False, False
+    member = ChatMember.objects.filter(room=room, user_id=user.pk).exists()
+    return room, can_read(room, user), member
+
+
+def member_room_ids(user_id: int) -> set[int]:
+    return set(ChatMember.objects.filter(user_id=user_id).values_list("room_id", flat=True))
+
+
+def version_for_seq(room_id: int, seq: int) -> int:
+    """The log version a client holding every message up to `seq` has seen (at least).
+
+    It saw message `seq` arrive, so it holds every change up to the version that
+    created it; edits made later to older messages are after that version and are sent.
+    """
+    if seq <= 0:
+        return 0
+    created = (
+        ChatMessage.objects.filter(room_id=room_id, seq=seq).values_list("created_version", flat=True).first()
+    )
+    if created is not None:
+        return int(created)
+    # A seq the room never reached: the client is ahead of us (e.g. a restored backup); send nothing old.
+    last = ChatRoom.objects.filter(pk=room_id).values_list("last_version", flat=True).first()
+    return int(last or 0)

@@ -24,12 +24,13 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 
 from chat.models import ChatMember, ChatRoom, RoomKind
-from collab.accounts import socket_auths_valid
+from collab.accounts.services import socket_auths_valid
+from collab.realtime.close_codes import CloseCode
 
 logger = logging.getLogger(__name__)
 
 
-CLOSE_UNAUTHENTICATED = 4401
+CLOSE_UNAUTHENTICATED = CloseCode.UNAUTHENTICATED
 
 
 class WatchedSocket(Protocol):

@@ -54,7 +54,7 @@ def _document_out(document: Document, role: str) -> dict[str, Any]:
 
 def _authorize(request: HttpRequest, document_id: uuid.UUID, allowed: frozenset[str]) -> tuple[Document, str]:
     """The document and the caller's role; 404 if unknown, 403 if not allowed."""
-    document = Document.objects.filter(pk=document_id).first()
+    document = selectors.document_by_id(document_id)
     if document is None:
         raise HttpError(404, "unknown document")
     role = selectors.role_of(request.user, document_id)

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class DocumentsConfig(AppConfig):
     name = "documents"
+
+    def ready(self) -> None:
+        from documents.selectors import presence_object_of
+        from presence.objects import register_object_kind
+
+        register_object_kind("doc", presence_object_of)

@@ -6,17 +6,18 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from collab.sync.room import RoomStore
-from collab.ws_consumer import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CrdtRoomConsumer, RefusedError
-from collab.ws_watch import Verdict
+from collab.engine.consumer import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CrdtRoomConsumer, RefusedError
+from collab.engine.interfaces import RoomStore
+from collab.realtime.ws_watch import Verdict
 from documents import selectors
 from documents.models import WRITE_ROLES
 from documents.services import room_group
 from documents.store import document_store, room_key
 from presence.objects import document_object
+from presence.sockets import PresenceMixin
 
 
-class DocumentConsumer(CrdtRoomConsumer):
+class DocumentConsumer(PresenceMixin, CrdtRoomConsumer):
     metrics_kind = "docs"
 
     async def resolve_target(self) -> tuple[str, str, RoomStore]:
@@ -34,8 +35,11 @@ class DocumentConsumer(CrdtRoomConsumer):
             raise RefusedError(CLOSE_FORBIDDEN, "no access to this document")
         return role in WRITE_ROLES
 
-    def presence_object(self) -> str | None:
-        return document_object(self.document_id)
+    async def on_joined(self) -> None:
+        self.join_presence_soon(document_object(self.document_id))
+
+    async def on_edit(self) -> None:
+        await self.presence_activity()
 
     def target_id(self) -> Any:
         return self.document_id

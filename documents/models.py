@@ -77,7 +77,7 @@ class DocumentSnapshot(models.Model):
 
 
 class DocumentClient(models.Model):
-    """The user who first wrote under a Yjs client id of a document (see collab.sync.client_ids).
+    """The user who first wrote under a Yjs client id of a document (see collab.engine.client_ids).
 
     Rooms refuse structs under a client id that another user owns; the history
     uses it to say who wrote what.

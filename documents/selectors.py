@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from collab.sync.fold import merge
+from collab.engine.fold import merge
 from documents.models import Document, DocumentClient, DocumentMember, DocumentSnapshot, DocumentUpdate
+from presence.objects import ObjectAccessError, document_object
 
 
 def parse_document_id(raw: str) -> uuid.UUID | None:
@@ -74,7 +75,7 @@ def stored_parts(document_id: uuid.UUID) -> tuple[bytes | None, list[bytes], int
 
 
 def client_owners(document_id: uuid.UUID) -> dict[int, int]:
-    """Client id -> the user who owns it (see collab.sync.client_ids)."""
+    """Client id -> the user who owns it (see collab.engine.client_ids)."""
     return dict(DocumentClient.objects.filter(document_id=document_id).values_list("client_id", "user_id"))
 
 
@@ -87,7 +88,21 @@ def stored_state_and_backlog(document_id: uuid.UUID) -> tuple[bytes, int]:
     """The full durable state, and how many log rows follow the snapshot.
 
     Merged as bytes, never through a Doc: an update whose dependency is in a
-    later row would be dropped by a Doc's encoding (see `collab.sync.fold`).
+    later row would be dropped by a Doc's encoding (see `collab.engine.fold`).
     """
     snapshot, rows, _ = stored_parts(document_id)
     return merge(([snapshot] if snapshot is not None else []) + rows), len(rows)
+
+
+def presence_object_of(user: Any, ident: str) -> str:
+    """The presence name of document `ident` if `user` may see who is in it (see presence.objects)."""
+    document_id = parse_document_id(ident)
+    if document_id is None or not document_exists(document_id):
+        raise ObjectAccessError(404, "unknown document")
+    if role_of(user, document_id) is None:
+        raise ObjectAccessError(403, "no access to this document")
+    return document_object(document_id)
+
+
+def document_by_id(document_id: uuid.UUID) -> Document | None:
+    return Document.objects.filter(pk=document_id).first()

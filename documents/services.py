@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from collab.events import room_control_on_commit
-from collab.protocol import EMPTY_UPDATE
-from collab.sync.fold import fold
-from collab.usernames import canonical_username
+from collab.accounts.usernames import canonical_username
+from collab.engine.fold import fold
+from collab.engine.protocol import EMPTY_UPDATE
+from collab.realtime.events import room_control_on_commit
 from documents.models import (
     Document,
     DocumentClient,
@@ -205,7 +205,7 @@ def compact_document(document_id: uuid.UUID) -> bool | None:
 
     Returns whether the new snapshot is complete (None: nothing to do). The
     snapshot never holds less than the rows it replaces: rows are folded with
-    `collab.sync.fold`, which keeps updates whose dependencies are in rows not
+    `collab.engine.fold`, which keeps updates whose dependencies are in rows not
     written yet (log order is not causal order once two workers persist).
 
     `upto_update_id` may only move past rows that were read: appends to one

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
-from collab.db_pool import in_write_pool
-from collab.sync.client_ids import Claim
+from collab.engine.client_ids import Claim
+from collab.realtime.db_pool import in_write_pool
 from documents import selectors, services
 
 KEY_PREFIX = "doc:"

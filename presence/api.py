@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from presence.hub import get_hub
-from presence.objects import chat_object, document_object, parse_object
+from presence.objects import ObjectAccessError, readable_object
 from presence.store import Person
 
 router = Router(tags=["presence"])
@@ -45,25 +45,7 @@ def here(request: HttpRequest, query: Query[HereQuery]) -> dict[str, Any]:
 
 
 def _readable_object(request: HttpRequest, raw: str) -> str:
-    parsed = parse_object(raw)
-    if parsed is None:
-        raise HttpError(400, "object is chat:<room id> or doc:<document id>")
-    kind, ident = parsed
-    if kind == "chat":
-        from chat.models import ChatRoom
-        from chat.selectors import can_read
-
-        room = ChatRoom.objects.filter(pk=int(ident)).first() if ident.isascii() and ident.isdigit() else None
-        if room is None:
-            raise HttpError(404, "unknown room")
-        if not can_read(room, request.user):
-            raise HttpError(403, "this room is private")
-        return chat_object(room.pk)
-    from documents import selectors
-
-    document_id = selectors.parse_document_id(ident)
-    if document_id is None or not selectors.document_exists(document_id):
-        raise HttpError(404, "unknown document")
-    if selectors.role_of(request.user, document_id) is None:
-        raise HttpError(403, "no access to this document")
-    return document_object(document_id)
+    try:
+        return readable_object(request.user, raw)
+    except ObjectAccessError as refused:
+        raise HttpError(refused.status, refused.message) from refused

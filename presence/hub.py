@@ -339,7 +339,7 @@ def get_hub() -> PresenceHub:
     """This event loop's hub (one per worker process in production)."""
     from channels.layers import get_channel_layer
 
-    from collab.events import bind_worker_loop
+    from collab.realtime.events import bind_worker_loop
 
     loop = asyncio.get_running_loop()
     hub = _hubs.get(loop)

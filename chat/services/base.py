@@ -8,7 +8,7 @@ from django.db.models import OuterRef, Subquery
 
 from chat.models import ChatMember, ChatMessage, ChatRoom, MemberRole, RoomKind
 from chat.payloads import message_payload, room_group, user_group
-from collab.events import send_event_on_commit
+from collab.realtime.events import send_event_on_commit
 
 
 class ChatError(ValueError):

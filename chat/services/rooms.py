@@ -10,7 +10,7 @@ from django.utils import timezone
 from chat.models import ChatMember, ChatRoom, MemberRole, RoomKind
 from chat.payloads import user_group
 from chat.services.base import ChatError, clean_text, require_owner, room_event, rooms_changed
-from collab.events import send_event_on_commit
+from collab.realtime.events import send_event_on_commit
 
 MAX_NAME_CHARS = 200
 MAX_DIRECT_OTHERS = 7

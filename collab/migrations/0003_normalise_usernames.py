@@ -1,4 +1,4 @@
-"""Existing usernames into the canonical form and character set of collab/usernames.py.
+"""Existing usernames into the canonical form and character set of collab/accounts/usernames.py.
 
 The rules are copied here on purpose (a migration must keep doing what it did when
 it was written). A name that is already canonical and allowed is kept. Any other

@@ -1,6 +1,6 @@
 """A unique index on LOWER(username): two requests racing to register `Alice` and
 `alice` (or a name created outside the service, e.g. in the admin) cannot both
-succeed. Usernames are stored canonical (collab/usernames.py), so this is a
+succeed. Usernames are stored canonical (collab/accounts/usernames.py), so this is a
 backstop; both PostgreSQL and SQLite support expression indexes."""
 
 from django.db import migrations

@@ -5,8 +5,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from collab.protocol import ProtocolError
-from collab.yupdate import check_update
+from collab.engine.protocol import ProtocolError
+from collab.engine.yupdate import check_update
 
 
 def owners_from_the_log(apps: Any, schema_editor: Any) -> None:

@@ -3,7 +3,7 @@
 import { h } from './dom'
 import { safeColor } from './pages/common'
 
-// Same palette as the server's cursor colours (collab/accounts.py).
+// Same palette as the server's cursor colours (collab/accounts/services.py).
 const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#46a3a3', '#c2185b', '#6d4c41', '#00897b', '#5e35b1']
 
 /** A stable colour for a username (chat shows people the document's awareness does not). */

@@ -22,8 +22,8 @@ from django.db import connections
 from chat import services
 from chat.models import ChatMember, ChatMessage, ChatRoom, RoomKind
 from chat.payloads import message_payload, room_group
-from collab.db_pool import close_write_pool
-from collab.ws_routing import websocket_urlpatterns
+from collab.conf.ws_routing import websocket_urlpatterns
+from collab.realtime.db_pool import close_write_pool
 from tests.chat.test_services import room_with, user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -146,7 +146,7 @@ async def closed_with(socket: WebsocketCommunicator, within: float = 3) -> int:
 
 
 async def test_sockets_of_a_revoked_token_close_4401_and_others_stay() -> None:
-    from collab.accounts import issue_token, revoke_token
+    from collab.accounts.services import issue_token, revoke_token
 
     alice = await sync_to_async(user)("alice")
     room = await sync_to_async(room_with)(alice, kind=RoomKind.PRIVATE)

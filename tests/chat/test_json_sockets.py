@@ -1,4 +1,4 @@
-"""The JSON socket base (collab.ws_json) under failure: what a socket holds comes back on every exit.
+"""The JSON socket base (collab.realtime.ws_json) under failure: what a socket holds comes back on every exit.
 
 In-process sockets over the real Redis layer, presence store and PostgreSQL. A
 "failure" is an exception injected into a handler of a subclass, which is what a
@@ -24,11 +24,11 @@ from chat.consumers import ChatConsumer
 from chat.inbox import InboxConsumer
 from chat.models import ChatRoom, RoomKind
 from chat.payloads import room_group, user_group
-from collab import connections
-from collab.daphne_limits import frame_limit_for
-from collab.db_pool import close_write_pool
-from collab.ws_json import MAX_FRAME_CHARS
-from collab.ws_routing import websocket_urlpatterns
+from collab.conf.ws_routing import websocket_urlpatterns
+from collab.realtime import connections
+from collab.realtime.daphne.limits import frame_limit_for
+from collab.realtime.db_pool import close_write_pool
+from collab.realtime.ws_json import MAX_FRAME_CHARS
 from presence.hub import get_hub
 from presence.objects import chat_object
 from tests.chat.test_services import room_with, user

@@ -113,7 +113,7 @@ def test_unknown_and_malformed_ids(client: Client) -> None:
 
 
 def test_state_returns_the_stored_update(client: Client) -> None:
-    from tests.collab.test_room import text_of, text_update
+    from tests.collab.engine.test_room import text_of, text_update
 
     alice = register_and_token(client, "alice")
     document = call(client, "post", "/api/documents", alice, {"title": "Plan"}).json()

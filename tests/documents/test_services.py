@@ -8,8 +8,8 @@ from pycrdt import merge_updates
 
 from documents import selectors, services
 from documents.models import DocumentSnapshot, DocumentUpdate
-from tests.collab.test_fold import chain
-from tests.collab.test_room import text_of, text_update
+from tests.collab.engine.test_fold import chain
+from tests.collab.engine.test_room import text_of, text_update
 
 pytestmark = pytest.mark.django_db
 

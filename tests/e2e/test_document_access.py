@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 import websockets
 
-from collab import protocol as p
+from collab.engine import protocol as p
 from tests.e2e.servers import User, Worker, make_document, make_user
 from tests.e2e.test_document_sync import stored_text
 from tests.e2e.yclient import YClient

@@ -3,7 +3,7 @@
 Yjs keeps the first struct it sees for an id (client, clock). An editor who
 sends an item under Alice's client id at Alice's next clock would make every
 replica, and the stored document, drop what Alice types next. The workers
-refuse such structs (collab/sync/client_ids.py); this test forges them through
+refuse such structs (collab/engine/client_ids.py); this test forges them through
 one worker while Alice types through another.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import websockets
 from pycrdt import Doc, Text
 
-from collab import protocol as p
+from collab.engine import protocol as p
 from tests.e2e.scenarios import wait_until
 from tests.e2e.servers import Worker, make_document, make_user
 from tests.e2e.test_document_sync import stored_text, wait_stored_text

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import websockets
 
-from collab import protocol as p
+from collab.engine import protocol as p
 from tests.e2e.scenarios import wait_until
 from tests.e2e.servers import Worker, make_document, make_user
 from tests.e2e.test_document_sync import stored_text

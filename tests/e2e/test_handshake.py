@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from collab.daphne_handshake import HEADER_TIMEOUT_SECONDS
+from collab.realtime.daphne.handshake import HEADER_TIMEOUT_SECONDS
 from tests.e2e.servers import Worker, make_document, make_user
 from tests.e2e.yclient import YClient
 

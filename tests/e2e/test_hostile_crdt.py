@@ -34,10 +34,10 @@ room unloaded (with compaction every 5 rows) are the same document.
 
 Awareness clocks up to 2**53 - 1 are fuzzed (the removal of such a state keeps its clock,
 so no client is sent 2**53). Updates that pycrdt reads but Yjs does not are refused by the
-server's own struct check (collab/yupdate.py); the editor fuzz still leaves out the few
+server's own struct check (collab/engine/yupdate.py); the editor fuzz still leaves out the few
 that its oracle cannot tell apart (printed as "left out"). Some fuzzed updates are forged:
 items under a real client's id at clocks it is about to write, or deletions of those clocks
-(collab/sync/client_ids.py refuses both; accepted, they would make the document lose that
+(collab/engine/client_ids.py refuses both; accepted, they would make the document lose that
 client's next edits, which the typed-text check would catch).
 """
 
@@ -60,7 +60,7 @@ from typing import Any
 import websockets
 from pycrdt import Array, Doc, Map, Text, get_state
 
-from collab.yupdate import check_update
+from collab.engine.yupdate import check_update
 from tests.e2e.scenarios import wait_until
 from tests.e2e.servers import User, Worker, make_document, make_user
 from tests.e2e.yclient import NODE_DIR, YClient

@@ -12,7 +12,7 @@ import redis.asyncio
 
 from presence.hub import PresenceConfig, PresenceHub
 from presence.store import AWAY, ONLINE, Connection, MemoryPresenceStore, Person, RedisPresenceStore
-from tests.collab.test_room import eventually
+from tests.collab.engine.test_room import eventually
 
 FAST = PresenceConfig(heartbeat=0.2, ttl=1.0, away_after=60.0, sweep=0.1, touch_every=0.0)
 
@@ -150,7 +150,6 @@ async def test_memory_store_expires_and_reports_like_redis() -> None:
     clock.offset = FAST.ttl + 1
     assert await hub.here("chat.1") == []
     assert await hub.online() == []
-
 
 
 class FailingStore:

@@ -1,0 +1,268 @@
+"""The websocket side of a CRDT room, shared by documents and (later) boards.
+
+Thin by design: it authenticates, authorises, checks frame sizes and hands
+frames to the room. Subclasses say which object the socket is for and what
+role the user has on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from typing import Any, ClassVar
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from collab.engine.interfaces import RoomStore
+from collab.engine.protocol import KEEPALIVE_FRAME, ProtocolError
+from collab.engine.registry import get_registry
+from collab.engine.room import Room
+from collab.realtime import connections, metrics
+from collab.realtime.close_codes import CloseCode
+from collab.realtime.connections import CLOSE_BUSY
+from collab.realtime.ws_dispatch import DirectDispatchMixin
+from collab.realtime.ws_watch import Verdict, get_socket_watch
+
+logger = logging.getLogger(__name__)
+
+CLOSE_BAD_FRAME = CloseCode.BAD_FRAME
+CLOSE_UNAUTHENTICATED = CloseCode.UNAUTHENTICATED
+CLOSE_FORBIDDEN = CloseCode.FORBIDDEN
+CLOSE_NOT_FOUND = CloseCode.NOT_FOUND
+# daphne closes with 1009 above COLLAB_MAX_FRAME_BYTES; this is the consumer's own
+# guard for a daphne started with a larger explicit limit (apps cannot send 1009).
+CLOSE_TOO_BIG = CloseCode.TOO_BIG
+CLOSE_INTERNAL = CloseCode.UNAVAILABLE
+CLOSE_TOO_MANY_REQUESTS = CloseCode.TOO_MANY_REQUESTS
+
+# A full-state request costs a whole-document answer: a burst of this many, then
+# COLLAB_SYNC_REQUESTS_PER_MINUTE.
+SYNC_REQUEST_BURST = 10.0
+
+
+class RefusedError(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
+    # No per-connection channel: the room, not the socket, is the group member.
+    channel_layer_alias = "__no_layer_per_connection__"
+    metrics_kind = "crdt"
+
+    room: Room | None = None
+    can_write = False
+    closed = False
+    last_sent = 0.0
+    watched = False
+    counted = False
+    released = False
+    refused_verdict: ClassVar[tuple[int, str]] = (
+        CloseCode.UNAUTHENTICATED,
+        "your session or token is no longer valid",
+    )
+
+    # -- hooks for subclasses ------------------------------------------
+
+    async def resolve_target(self) -> tuple[str, str, RoomStore]:
+        """(room key, cross-worker group, store) of the object in the URL; may raise RefusedError."""
+        raise NotImplementedError
+
+    async def current_role_can_write(self) -> bool:
+        """Whether the user may write now; raises RefusedError if they lost access."""
+        raise NotImplementedError
+
+    async def on_joined(self) -> None:
+        """The socket joined its room (presence, for example); must not hold up the client."""
+
+    async def on_edit(self) -> None:
+        """The client sent an edit (awareness renewals are not edits)."""
+
+    async def on_release(self) -> None:
+        """Give back what a subclass or mixin holds; runs once, after the room is left."""
+
+    def target_id(self) -> Any:
+        """The id of the object this socket is for, as `target_verdicts` expects it."""
+        raise NotImplementedError
+
+    @classmethod
+    def target_verdicts(cls, subjects: list[tuple[Any, int]]) -> list[Verdict]:
+        """Sync, batched: for each (target id, user id), may write / may read / refused."""
+        raise NotImplementedError
+
+    # -- the worker's periodic watch ---------------------------------------
+
+    def access_subject(self) -> tuple[Any, int, int | None]:
+        return self.target_id(), self.user_id, self.scope.get("token_id")
+
+    @classmethod
+    def verdicts(cls, subjects: list[tuple[Any, int, int | None]]) -> list[Verdict]:
+        from collab.accounts.services import socket_auths_valid
+
+        valid = socket_auths_valid((user_id, token_id) for _, user_id, token_id in subjects)
+        checked = [subject for subject in subjects if (subject[1], subject[2]) in valid]
+        by_subject = dict(
+            zip(checked, cls.target_verdicts([(target, user) for target, user, _ in checked]), strict=True)
+        )
+        return [by_subject.get(subject, cls.refused_verdict) for subject in subjects]
+
+    async def apply_verdict(self, verdict: Verdict) -> None:
+        if isinstance(verdict, tuple):
+            await self.refuse(*verdict)
+        elif verdict != self.can_write:
+            self.can_write = verdict
+            if self.room is not None:
+                self.room.forget_denial(self.peer_id)
+
+    async def keepalive(self) -> None:
+        await self.send_bytes(KEEPALIVE_FRAME)
+
+    # -- Peer protocol ---------------------------------------------------
+
+    @property
+    def user_id(self) -> int:
+        return int(self.scope["user"].pk)
+
+    async def send_bytes(self, data: bytes) -> None:
+        if not self.closed:
+            self.last_sent = time.monotonic()
+            await self.send(bytes_data=data)
+
+    async def refuse(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        metrics.FRAMES_REJECTED.labels(str(code)).inc()
+        self.closed = True
+        await self.close(code=code, reason=reason[:120])
+
+    async def refresh_access(self) -> None:
+        try:
+            self.can_write = await self.current_role_can_write()
+        except RefusedError as refused:
+            await self.refuse(refused.code, refused.reason)
+
+    # -- websocket lifecycle ---------------------------------------------
+
+    async def connect(self) -> None:
+        from collab.accounts.services import identity_of
+
+        self.peer_id = uuid.uuid4().hex
+        self.sync_budget = SYNC_REQUEST_BURST
+        self.sync_budget_at = time.monotonic()
+        user = self.scope.get("user")
+        try:
+            if connections.at_capacity():
+                raise RefusedError(CLOSE_BUSY, "server busy, retry later")
+            if user is None or not user.is_authenticated:
+                raise RefusedError(CLOSE_UNAUTHENTICATED, "authentication required")
+            if not self.scope.get("origin_allowed", False):
+                raise RefusedError(CLOSE_FORBIDDEN, "origin not allowed")
+            key, group, store = await self.resolve_target()
+            self.can_write = await self.current_role_can_write()
+            self.identity = identity_of(user)
+            registry = get_registry()
+            self.room = await registry.acquire(key, group, store)
+        except RefusedError as refused:
+            await self.accept()
+            await self.refuse(refused.code, refused.reason)
+            return
+        except Exception:
+            logger.exception("could not open a room")
+            await self.accept()
+            await self.refuse(CLOSE_INTERNAL, "internal error")
+            return
+        await self.accept()
+        connections.opened(self.metrics_kind)
+        self.counted = True
+        get_socket_watch().add(self)
+        self.watched = True
+        try:
+            await self.room.join(self)
+            # An access change handled while the room was loading did not reach us yet.
+            await self.refresh_access()
+            await self.on_joined()
+        except Exception:
+            logger.exception("joining %s failed", self.room.key)
+            await self.refuse(CLOSE_INTERNAL, "internal error")
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed or self.room is None:
+            return
+        if bytes_data is None:
+            await self.refuse(CLOSE_BAD_FRAME, "binary frames only")
+            return
+        if len(bytes_data) > settings.COLLAB_MAX_FRAME_BYTES:
+            await self.refuse(CLOSE_TOO_BIG, "frame too large")
+            return
+        if bytes_data[:1] == b"\x00" and bytes_data[1:2] in (b"\x01", b"\x02"):
+            await self.on_edit()
+        elif (bytes_data[:2] == b"\x00\x00" or bytes_data[:1] == b"\x03") and not self._take_sync_request():
+            await self.refuse(CLOSE_TOO_MANY_REQUESTS, "too many full-state requests; slow down")
+            return
+        try:
+            await self.room.receive_frame(self, bytes_data)
+        except ProtocolError as error:
+            await self.refuse(CLOSE_BAD_FRAME, f"bad frame: {error}")
+        except Exception:
+            # Close cleanly so disconnect() releases the room and the connection count.
+            logger.exception("frame handling failed in %s", self.room.key)
+            await self.refuse(CLOSE_INTERNAL, "internal error")
+
+    def _take_sync_request(self) -> bool:
+        """A token bucket: each answer to SyncStep1 or QueryAwareness may be a whole document."""
+        now = time.monotonic()
+        rate = settings.COLLAB_SYNC_REQUESTS_PER_MINUTE / 60
+        self.sync_budget = min(SYNC_REQUEST_BURST, self.sync_budget + (now - self.sync_budget_at) * rate)
+        self.sync_budget_at = now
+        if self.sync_budget < 1:
+            return False
+        self.sync_budget -= 1
+        return True
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            logger.exception("%s failed; closing the socket", type(self).__name__)
+            with contextlib.suppress(Exception):
+                await self.refuse(CLOSE_INTERNAL, "internal error")
+        finally:
+            # Every exit (close, error, cancellation by daphne) gives everything back, once.
+            await self._release()
+
+    async def disconnect(self, code: int) -> None:
+        await self._release()
+
+    async def _release(self) -> None:
+        """The connection slot, the watch, the room hold, then (awaiting) the room and `on_release`.
+
+        What needs no await is let go first, so a cancellation that interrupts the
+        awaits cannot keep a slot or a room loaded; at worst an awareness or presence
+        entry expires after its timeout.
+        """
+        if self.released:
+            return
+        self.released = True
+        self.closed = True
+        if self.watched:
+            self.watched = False
+            get_socket_watch().discard(self)
+        if self.counted:
+            self.counted = False
+            connections.closed(self.metrics_kind)
+        room, self.room = self.room, None
+        if room is not None:
+            get_registry().release(room)
+            try:
+                await room.leave(self)
+            except Exception:
+                logger.warning("leaving %s failed", room.key, exc_info=True)
+        try:
+            await self.on_release()
+        except Exception:
+            logger.exception("%s: on_release failed", type(self).__name__)

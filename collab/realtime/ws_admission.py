@@ -1,0 +1,141 @@
+"""Admission of new websockets at a bounded rate, before any work is done for them.
+
+A worker that restarts, or a network blip, makes thousands of clients reconnect
+at once. Each costs a token lookup, a membership query and a full-document
+answer; taken all at once they queue without bound before authentication. This
+layer admits new sockets at COLLAB_ADMIT_PER_SECOND (a token bucket with
+bursts of COLLAB_ADMIT_BURST) and while fewer than COLLAB_ADMIT_IN_SETUP
+admitted sockets are still being set up (authenticated, authorised, loaded):
+the second bound follows what the worker really manages, whatever its load.
+The rest are refused before authentication with 4503.
+
+How a refusal is timed matters more than its code: a stock y-websocket client
+treats a socket that opened as a success and, when it then closes, reconnects
+after 100 ms, whatever the code. Refused at once, 2,000 clients come back
+20,000 times a second. So a refused socket is accepted and *held* (nothing is
+read from it but discarded, nothing is done for it) for about the time the
+worker needs before it has room, spread with jitter, then closed with 4503 and
+the reason "busy, retry": the client's immediate reconnect then lands when it
+can be admitted. At most COLLAB_ADMIT_MAX_HELD sockets are held; beyond that
+one is closed at once with "busy, retry in N s" (for clients that read it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from django.conf import settings
+
+from collab.realtime import metrics
+from collab.realtime.connections import CLOSE_BUSY
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class AdmissionBucket:
+    """A token bucket; `take` answers None (admitted) or how many seconds to wait."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.tokens = burst
+        self.at = clock()
+
+    def take(self) -> float | None:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return None
+        return (1 - self.tokens) / self.rate
+
+
+MAX_HOLD_SECONDS = 15.0
+
+
+def retry_hint(wait: float) -> int:
+    """Whole seconds to tell a refused client, at least 1, with jitter (no synchronised return)."""
+    return max(1, math.ceil(wait * random.uniform(1.0, 1.5)))
+
+
+async def _discard_until_gone(receive: Receive) -> None:
+    """Read and drop what a held socket sends (so nothing queues) until it disconnects."""
+    while (await receive()).get("type") != "websocket.disconnect":
+        pass
+
+
+class WebsocketAdmission:
+    def __init__(self, inner: Callable[..., Awaitable[Any]]) -> None:
+        self.inner = inner
+        self.bucket: AdmissionBucket | None = None
+        self.in_setup = 0
+        self.held = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "websocket":
+            await self.inner(scope, receive, send)
+            return
+        if self.bucket is None:
+            self.bucket = AdmissionBucket(settings.COLLAB_ADMIT_PER_SECOND, settings.COLLAB_ADMIT_BURST)
+        if self.in_setup >= settings.COLLAB_ADMIT_IN_SETUP:
+            wait: float | None = self.in_setup / self.bucket.rate
+        else:
+            wait = self.bucket.take()
+        if wait is None:
+            await self._admit(scope, receive, send)
+            return
+        # Those already held go first: this one's turn comes after them.
+        wait += self.held / self.bucket.rate
+        metrics.FRAMES_REJECTED.labels("admission").inc()
+        await self._refuse(receive, send, wait)
+
+    async def _refuse(self, receive: Receive, send: Send, wait: float) -> None:
+        message = await receive()
+        if message.get("type") != "websocket.connect":
+            return
+        # Accepted first: only an accepted socket can carry a close code to the client.
+        await send({"type": "websocket.accept"})
+        if self.held >= settings.COLLAB_ADMIT_MAX_HELD:
+            reason = f"busy, retry in {retry_hint(wait)} s"
+        else:
+            reason = "busy, retry"
+            self.held += 1
+            try:
+                hold = min(MAX_HOLD_SECONDS, wait) * random.uniform(0.8, 1.2)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_discard_until_gone(receive), timeout=hold)
+            finally:
+                self.held -= 1
+        await send({"type": "websocket.close", "code": CLOSE_BUSY, "reason": reason})
+
+    async def _admit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the application, counting the socket as in set-up until it is accepted or closed."""
+        self.in_setup += 1
+        settled = False
+
+        def settle() -> None:
+            nonlocal settled
+            if not settled:
+                settled = True
+                self.in_setup -= 1
+
+        async def watched_send(message: Message) -> None:
+            if message.get("type") in ("websocket.accept", "websocket.close"):
+                settle()
+            await send(message)
+
+        try:
+            await self.inner(scope, receive, watched_send)
+        finally:
+            settle()

@@ -1,0 +1,99 @@
+"""Websocket authentication: the session cookie, or an API token.
+
+Token clients (Node, mobile) pass `?token=` or an `Authorization: Bearer`
+header and usually send no Origin. Cookie-authenticated sockets are only
+trusted from an allowed Origin, which is what stops cross-site hijacking.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+
+from collab.accounts.services import authenticate_token
+
+Scope = dict[str, Any]
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
+
+
+def query_param(scope: Scope, name: str) -> str | None:
+    """The first value of a query-string parameter of the socket's URL."""
+    raw_query: bytes = scope.get("query_string", b"")
+    values = parse_qs(raw_query.decode("latin-1")).get(name)
+    return values[0] if values else None
+
+
+def token_from_scope(scope: Scope) -> str | None:
+    token = query_param(scope, "token")
+    if token:
+        return token
+    authorization = _header(scope, b"authorization")
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+def origin_allowed(scope: Scope) -> bool:
+    """Same-origin (Origin host equals Host) or listed in COLLAB_ALLOWED_ORIGINS."""
+    origin = _header(scope, b"origin")
+    if origin is None:
+        return True  # not a browser: a cross-site page cannot omit Origin
+    if origin in settings.COLLAB_ALLOWED_ORIGINS:
+        return True
+    host = _header(scope, b"host")
+    return host is not None and urlsplit(origin).netloc.lower() == host.lower()
+
+
+class TokenOrSessionMiddleware:
+    """Sets scope["user"], scope["auth_method"] ("token", "session" or None) and
+    scope["token_id"] (the ApiToken's id for token auth, else None), which the
+    sockets' periodic checks pass to collab.accounts.services.socket_auth_valid.
+
+    Token clients skip the session and auth middlewares entirely (no session
+    lookup, less memory per socket); the rest go through Channels' stack.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.session_stack = AuthMiddlewareStack(_SessionOutcome(inner))
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
+        token = token_from_scope(scope)
+        if token is None:
+            return await self.session_stack(scope, receive, send)
+        auth = await database_sync_to_async(authenticate_token, thread_sensitive=False)(token)
+        if auth is None:
+            scope = dict(scope, user=AnonymousUser(), auth_method=None, token_id=None)
+        else:
+            scope = dict(scope, user=auth.user, auth_method="token", token_id=auth.token_id)
+        scope["origin_allowed"] = True
+        return await self.inner(scope, receive, send)
+
+
+class _SessionOutcome:
+    """After Channels' session and auth middlewares: record how the user was authenticated."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
+        user = scope.get("user") or AnonymousUser()
+        authenticated = user.is_authenticated
+        scope = dict(scope, auth_method="session" if authenticated else None, token_id=None)
+        scope["origin_allowed"] = not authenticated or origin_allowed(scope)
+        return await self.inner(scope, receive, send)
+
+
+WebsocketAuthMiddleware = TokenOrSessionMiddleware
