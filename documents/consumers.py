@@ -6,8 +6,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from collab.engine.consumer import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CrdtRoomConsumer, RefusedError
+from collab.engine.consumer import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CrdtRoomConsumer
 from collab.engine.interfaces import RoomStore
+from collab.realtime.socket_admission import RefusedError
 from collab.realtime.ws_watch import Verdict
 from documents import selectors
 from documents.models import WRITE_ROLES

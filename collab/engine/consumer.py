@@ -22,7 +22,7 @@ from collab.engine.registry import get_registry
 from collab.engine.room import Room
 from collab.realtime import connections, metrics
 from collab.realtime.close_codes import CloseCode
-from collab.realtime.connections import CLOSE_BUSY
+from collab.realtime.socket_admission import RefusedError, admission_refusal
 from collab.realtime.ws_dispatch import DirectDispatchMixin
 from collab.realtime.ws_watch import Verdict, get_socket_watch
 
@@ -41,13 +41,6 @@ CLOSE_TOO_MANY_REQUESTS = CloseCode.TOO_MANY_REQUESTS
 # A full-state request costs a whole-document answer: a burst of this many, then
 # COLLAB_SYNC_REQUESTS_PER_MINUTE.
 SYNC_REQUEST_BURST = 10.0
-
-
-class RefusedError(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
@@ -156,12 +149,9 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         self.sync_budget_at = time.monotonic()
         user = self.scope.get("user")
         try:
-            if connections.at_capacity():
-                raise RefusedError(CLOSE_BUSY, "server busy, retry later")
-            if user is None or not user.is_authenticated:
-                raise RefusedError(CLOSE_UNAUTHENTICATED, "authentication required")
-            if not self.scope.get("origin_allowed", False):
-                raise RefusedError(CLOSE_FORBIDDEN, "origin not allowed")
+            refusal = admission_refusal(self.scope)
+            if refusal is not None:
+                raise refusal
             key, group, store = await self.resolve_target()
             self.can_write = await self.current_role_can_write()
             self.identity = identity_of(user)

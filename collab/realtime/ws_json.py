@@ -22,8 +22,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from collab.realtime import connections
-from collab.realtime.close_codes import CloseCode
-from collab.realtime.connections import CLOSE_BUSY, CLOSE_INTERNAL
+from collab.realtime.connections import CLOSE_INTERNAL
+from collab.realtime.socket_admission import admission_refusal
 from collab.realtime.ws_dispatch import DirectDispatchMixin
 
 logger = logging.getLogger(__name__)
@@ -111,27 +111,16 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
 
     # -- accepting ----------------------------------------------------------
 
-    async def accept_counted(self) -> bool:
-        """Accept, counting the socket against COLLAB_MAX_CONNECTIONS; False: refused with 4503."""
+    async def accept_user(self) -> Any:
+        """Accept and return the admitted user, or refuse (see `socket_admission`) and return None."""
         await self.accept()
-        if connections.at_capacity():
-            await self.refuse(CLOSE_BUSY)
-            return False
+        refusal = admission_refusal(self.scope)
+        if refusal is not None:
+            await self.refuse(refusal.code, refusal.reason)
+            return None
         connections.opened(self.metrics_kind)
         self.counted = True
-        return True
-
-    async def accept_user(self) -> Any:
-        """Accept and return the authenticated user, or refuse (4503 busy, 4401, 4403 origin): None."""
-        user = self.scope.get("user")
-        if not await self.accept_counted():
-            return None
-        if user is None or not user.is_authenticated:
-            await self.refuse(CloseCode.UNAUTHENTICATED)
-            return None
-        if not self.scope.get("origin_allowed", False):
-            await self.refuse(CloseCode.FORBIDDEN)
-            return None
+        user = self.scope["user"]
         self.token_id = self.scope.get("token_id")
         return user
 
@@ -183,10 +172,10 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         if not self.closed:
             await super().send_json(content, close)
 
-    async def refuse(self, code: int) -> None:
-        """Close with an application code (the socket is accepted first so the client sees it).
-        Once: a periodic check may find a socket that is already closing."""
+    async def refuse(self, code: int, reason: str = "") -> None:
+        """Close with an application code and a reason (the socket is accepted first so the
+        client sees them). Once: a periodic check may find a socket that is already closing."""
         if self.closed:
             return
         self.closed = True
-        await self.close(code=code)
+        await self.close(code=code, reason=reason[:120] or None)
