@@ -231,3 +231,30 @@ def version_for_seq(room_id: int, seq: int) -> int:
     # A seq the room never reached: the client is ahead of us (e.g. a restored backup); send nothing old.
     last = ChatRoom.objects.filter(pk=room_id).values_list("last_version", flat=True).first()
     return int(last or 0)
+
+
+def rooms_and_memberships(
+    pairs: list[tuple[int, int]],
+) -> tuple[dict[int, tuple[int, str]], set[tuple[int, int]]]:
+    """(room -> (last version, kind)), and the (room, user) pairs that are memberships."""
+    if not pairs:
+        return {}, set()
+    room_ids = {room_id for room_id, _ in pairs}
+    user_ids = {user_id for _, user_id in pairs}
+    rooms = {
+        pk: (last_version, kind)
+        for pk, last_version, kind in ChatRoom.objects.filter(pk__in=room_ids).values_list(
+            "pk", "last_version", "kind"
+        )
+    }
+    memberships = ChatMember.objects.filter(room_id__in=room_ids, user_id__in=user_ids)
+    members = set(memberships.values_list("room_id", "user_id"))
+    return rooms, members
+
+
+def member_role(room_id: int, user_id: int) -> str | None:
+    """The user's role in the room, None for a non-member."""
+    role: str | None = (
+        ChatMember.objects.filter(room_id=room_id, user_id=user_id).values_list("role", flat=True).first()
+    )
+    return role

@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 
-from chat.models import ChatMember, ChatRoom, RoomKind
+from chat import selectors
+from chat.models import RoomKind
 from collab.accounts.services import socket_auths_valid
 from collab.realtime.close_codes import CloseCode
 
@@ -52,25 +53,8 @@ class RoundState:
 
 def read_round(pairs: list[tuple[int, int]], auths: set[tuple[int, int | None]]) -> RoundState:
     """Everything one round decides on, in one trip to the database thread."""
-    rooms, members = read_rooms([pair for pair in pairs if pair[0]])
+    rooms, members = selectors.rooms_and_memberships([pair for pair in pairs if pair[0]])
     return RoundState(rooms, members, socket_auths_valid(auths))
-
-
-def read_rooms(pairs: list[tuple[int, int]]) -> tuple[dict[int, tuple[int, str]], set[tuple[int, int]]]:
-    """(room -> (last version, kind)), and the (room, user) pairs that are memberships."""
-    if not pairs:
-        return {}, set()
-    room_ids = {room_id for room_id, _ in pairs}
-    user_ids = {user_id for _, user_id in pairs}
-    rooms = {
-        pk: (last_version, kind)
-        for pk, last_version, kind in ChatRoom.objects.filter(pk__in=room_ids).values_list(
-            "pk", "last_version", "kind"
-        )
-    }
-    memberships = ChatMember.objects.filter(room_id__in=room_ids, user_id__in=user_ids)
-    members = set(memberships.values_list("room_id", "user_id"))
-    return rooms, members
 
 
 class ChatWatch:

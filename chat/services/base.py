@@ -8,6 +8,7 @@ from django.db.models import OuterRef, Subquery
 
 from chat.models import ChatMember, ChatMessage, ChatRoom, MemberRole, RoomKind
 from chat.payloads import message_payload, room_group, user_group
+from chat.selectors import member_role
 from collab.realtime.events import send_event_on_commit
 
 
@@ -66,11 +67,8 @@ def next_numbers(room_id: int, new_message: bool) -> tuple[int, int]:
 
 
 def role_of(room_id: int, user: Any) -> str | None:
-    """The user's role in the room, None for a non-member."""
-    role: str | None = (
-        ChatMember.objects.filter(room_id=room_id, user_id=user.pk).values_list("role", flat=True).first()
-    )
-    return role
+    """The user's role in the room, None for a non-member (a read: `selectors.member_role`)."""
+    return member_role(room_id, int(user.pk))
 
 
 def require_member(room_id: int, user: Any) -> str:
