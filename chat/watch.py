@@ -31,9 +31,6 @@ from collab.realtime.close_codes import CloseCode
 logger = logging.getLogger(__name__)
 
 
-CLOSE_UNAUTHENTICATED = CloseCode.UNAUTHENTICATED
-
-
 class WatchedSocket(Protocol):
     room_id: int  # 0: a socket of no room (the inbox), checked for its authentication only
     user_id: int
@@ -93,7 +90,7 @@ class ChatWatch:
             if (socket.user_id, socket.token_id) not in state.authenticated:
                 # The token was revoked or expired, or the user deactivated: a revocation has
                 # no event of its own, this round is what ends the socket.
-                await self._quietly(socket.refuse(CLOSE_UNAUTHENTICATED), socket)
+                await self._quietly(socket.refuse(CloseCode.UNAUTHENTICATED), socket)
                 continue
             if not socket.room_id:
                 continue

@@ -6,8 +6,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from collab.engine.consumer import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CrdtRoomConsumer
+from collab.engine.consumer import CrdtRoomConsumer
 from collab.engine.interfaces import RoomStore
+from collab.realtime.close_codes import CloseCode
 from collab.realtime.socket_admission import RefusedError
 from collab.realtime.ws_watch import Verdict
 from documents import selectors
@@ -24,16 +25,16 @@ class DocumentConsumer(PresenceMixin, CrdtRoomConsumer):
     async def resolve_target(self) -> tuple[str, str, RoomStore]:
         document_id = selectors.parse_document_id(self.scope["url_route"]["kwargs"]["document_id"])
         if document_id is None:
-            raise RefusedError(CLOSE_NOT_FOUND, "unknown document")
+            raise RefusedError(CloseCode.NOT_FOUND, "unknown document")
         self.document_id = document_id
         return room_key(document_id), room_group(document_id), document_store
 
     async def current_role_can_write(self) -> bool:
         role, exists = await database_sync_to_async(self._role_and_existence, thread_sensitive=False)()
         if not exists:
-            raise RefusedError(CLOSE_NOT_FOUND, "unknown document")
+            raise RefusedError(CloseCode.NOT_FOUND, "unknown document")
         if role is None:
-            raise RefusedError(CLOSE_FORBIDDEN, "no access to this document")
+            raise RefusedError(CloseCode.FORBIDDEN, "no access to this document")
         return role in WRITE_ROLES
 
     async def on_joined(self) -> None:
@@ -53,9 +54,9 @@ class DocumentConsumer(PresenceMixin, CrdtRoomConsumer):
         for document_id, user_id in subjects:
             role = roles.get((document_id, user_id))
             if document_id not in existing:
-                verdicts.append((CLOSE_NOT_FOUND, "document deleted"))
+                verdicts.append((CloseCode.NOT_FOUND, "document deleted"))
             elif role is None:
-                verdicts.append((CLOSE_FORBIDDEN, "no access to this document"))
+                verdicts.append((CloseCode.FORBIDDEN, "no access to this document"))
             else:
                 verdicts.append(role in WRITE_ROLES)
         return verdicts

@@ -98,16 +98,16 @@ class ClientOwners:
         for struct_range in parsed.ranges:
             client = struct_range.client
             recorded = self._owners.get(client)
-            live = live_user_of(client) if recorded is None else None
-            if (recorded if recorded is not None else live) not in (None, user_id):
+            owner = recorded if recorded is not None else live_user_of(client)
+            if owner not in (None, user_id):
                 keep.append(False)
                 continue
             keep.append(True)
             ours.add(client)
-            if recorded is None:
+            if recorded is None:  # nobody has written under it yet: does this socket claim it?
                 if announced_ids is None:
                     announced_ids = announced()
-                if live == user_id or not announced_ids or client in announced_ids:
+                if owner == user_id or not announced_ids or client in announced_ids:
                     claims.append((client, user_id))
         deletions, clipped = self._deletions_allowed(parsed.deletions, user_id, ours, known_clocks)
         claims = list(dict.fromkeys(claims))  # a hostile update may repeat a client's group

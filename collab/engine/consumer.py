@@ -28,16 +28,6 @@ from collab.realtime.ws_watch import Verdict, get_socket_watch
 
 logger = logging.getLogger(__name__)
 
-CLOSE_BAD_FRAME = CloseCode.BAD_FRAME
-CLOSE_UNAUTHENTICATED = CloseCode.UNAUTHENTICATED
-CLOSE_FORBIDDEN = CloseCode.FORBIDDEN
-CLOSE_NOT_FOUND = CloseCode.NOT_FOUND
-# daphne closes with 1009 above COLLAB_MAX_FRAME_BYTES; this is the consumer's own
-# guard for a daphne started with a larger explicit limit (apps cannot send 1009).
-CLOSE_TOO_BIG = CloseCode.TOO_BIG
-CLOSE_INTERNAL = CloseCode.UNAVAILABLE
-CLOSE_TOO_MANY_REQUESTS = CloseCode.TOO_MANY_REQUESTS
-
 # A full-state request costs a whole-document answer: a burst of this many, then
 # COLLAB_SYNC_REQUESTS_PER_MINUTE.
 SYNC_REQUEST_BURST = 10.0
@@ -164,7 +154,7 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         except Exception:
             logger.exception("could not open a room")
             await self.accept()
-            await self.refuse(CLOSE_INTERNAL, "internal error")
+            await self.refuse(CloseCode.UNAVAILABLE, "internal error")
             return
         await self.accept()
         connections.opened(self.metrics_kind)
@@ -178,30 +168,32 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             await self.on_joined()
         except Exception:
             logger.exception("joining %s failed", self.room.key)
-            await self.refuse(CLOSE_INTERNAL, "internal error")
+            await self.refuse(CloseCode.UNAVAILABLE, "internal error")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed or self.room is None:
             return
         if bytes_data is None:
-            await self.refuse(CLOSE_BAD_FRAME, "binary frames only")
+            await self.refuse(CloseCode.BAD_FRAME, "binary frames only")
             return
         if len(bytes_data) > settings.COLLAB_MAX_FRAME_BYTES:
-            await self.refuse(CLOSE_TOO_BIG, "frame too large")
+            # daphne closes with 1009 above the limit; this guards a daphne started with a
+            # larger explicit limit (apps cannot send 1009).
+            await self.refuse(CloseCode.TOO_BIG, "frame too large")
             return
         if bytes_data[:1] == b"\x00" and bytes_data[1:2] in (b"\x01", b"\x02"):
             await self.on_edit()
         elif (bytes_data[:2] == b"\x00\x00" or bytes_data[:1] == b"\x03") and not self._take_sync_request():
-            await self.refuse(CLOSE_TOO_MANY_REQUESTS, "too many full-state requests; slow down")
+            await self.refuse(CloseCode.TOO_MANY_REQUESTS, "too many full-state requests; slow down")
             return
         try:
             await self.room.receive_frame(self, bytes_data)
         except ProtocolError as error:
-            await self.refuse(CLOSE_BAD_FRAME, f"bad frame: {error}")
+            await self.refuse(CloseCode.BAD_FRAME, f"bad frame: {error}")
         except Exception:
             # Close cleanly so disconnect() releases the room and the connection count.
             logger.exception("frame handling failed in %s", self.room.key)
-            await self.refuse(CLOSE_INTERNAL, "internal error")
+            await self.refuse(CloseCode.UNAVAILABLE, "internal error")
 
     def _take_sync_request(self) -> bool:
         """A token bucket: each answer to SyncStep1 or QueryAwareness may be a whole document."""
@@ -220,7 +212,7 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         except Exception:
             logger.exception("%s failed; closing the socket", type(self).__name__)
             with contextlib.suppress(Exception):
-                await self.refuse(CLOSE_INTERNAL, "internal error")
+                await self.refuse(CloseCode.UNAVAILABLE, "internal error")
         finally:
             # Every exit (close, error, cancellation by daphne) gives everything back, once.
             await self._release()

@@ -4,7 +4,7 @@ Accepted updates wait here until the store has written them. Writes are batched
 (one per flush interval, one row per author per batch) and retried with
 back-off while the database is down; the outbox of all rooms of a worker is
 bounded (`RoomConfig.max_outbox_bytes`), and a room refuses edits with
-CLOSE_OUTBOX_FULL rather than grow past it. Client-id claims are written in the
+CloseCode.OUTBOX_FULL rather than grow past it. Client-id claims are written in the
 same transaction as the rows that made them.
 """
 
@@ -21,11 +21,9 @@ from pycrdt import merge_updates
 from collab.engine.client_ids import Claim
 from collab.engine.interfaces import RoomConfig, RoomStore
 from collab.realtime import metrics
-from collab.realtime.close_codes import CloseCode
 
 logger = logging.getLogger(__name__)
 
-CLOSE_OUTBOX_FULL = CloseCode.OUTBOX_FULL
 MAX_FLUSH_BACKOFF = 2.0
 
 

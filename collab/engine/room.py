@@ -31,7 +31,7 @@ from collab.engine.client_ids import ClientOwners
 from collab.engine.fold import integrates, merge
 from collab.engine.interfaces import Peer, RoomConfig, RoomStore
 from collab.engine.peering import Peering
-from collab.engine.persistence import CLOSE_OUTBOX_FULL, RoomLog
+from collab.engine.persistence import RoomLog
 from collab.engine.protocol import (
     EMPTY_UPDATE,
     SYNC_STEP1,
@@ -265,7 +265,7 @@ class Room:
         if RoomLog.worker_full(self.config):
             # Not applied, so not lost: the client keeps the edit and resends it on reconnect.
             metrics.FRAMES_REJECTED.labels("outbox_full").inc()
-            await peer.refuse(CLOSE_OUTBOX_FULL, "edits cannot be stored right now; retry later")
+            await peer.refuse(CloseCode.OUTBOX_FULL, "edits cannot be stored right now; retry later")
             return
         if not peer.can_write:
             metrics.FRAMES_REJECTED.labels("read_only").inc()

@@ -5,10 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 
 from collab.realtime import metrics
-from collab.realtime.close_codes import CloseCode
-
-CLOSE_BUSY = CloseCode.BUSY  # this worker is at COLLAB_MAX_CONNECTIONS: retry later (elsewhere)
-CLOSE_INTERNAL = CloseCode.UNAVAILABLE  # the server failed (apps may not send 1011)
 
 _open = 0
 

@@ -33,7 +33,7 @@ from typing import Any
 from django.conf import settings
 
 from collab.realtime import metrics
-from collab.realtime.connections import CLOSE_BUSY
+from collab.realtime.close_codes import CloseCode
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -117,7 +117,7 @@ class WebsocketAdmission:
                     await asyncio.wait_for(_discard_until_gone(receive), timeout=hold)
             finally:
                 self.held -= 1
-        await send({"type": "websocket.close", "code": CLOSE_BUSY, "reason": reason})
+        await send({"type": "websocket.close", "code": CloseCode.BUSY, "reason": reason})
 
     async def _admit(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the application, counting the socket as in set-up until it is accepted or closed."""

@@ -38,7 +38,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[..., Awaitable[Any]]  # an ASGI application (Channels' are loosely typed)
 
-CLOSE_UNAVAILABLE = CloseCode.UNAVAILABLE
 REASON = "service unavailable, retry"
 SETUP_TIMEOUT_SECONDS = 4.0
 
@@ -113,4 +112,4 @@ class _GuardedSocket:
         with contextlib.suppress(Exception):
             if not self.accepted:
                 await self._send({"type": "websocket.accept"})
-            await self._send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE, "reason": REASON})
+            await self._send({"type": "websocket.close", "code": CloseCode.UNAVAILABLE, "reason": REASON})

@@ -22,7 +22,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from collab.realtime import connections
-from collab.realtime.connections import CLOSE_INTERNAL
+from collab.realtime.close_codes import CloseCode
 from collab.realtime.socket_admission import admission_refusal
 from collab.realtime.ws_dispatch import DirectDispatchMixin
 
@@ -59,10 +59,10 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
             if not self.closed:
                 self.closed = True
                 with contextlib.suppress(Exception):
-                    await self.close(code=CLOSE_INTERNAL)
+                    await self.close(code=CloseCode.UNAVAILABLE)
         finally:
             # Also on cancellation (CancelledError is not an Exception).
-            await self._release(CLOSE_INTERNAL)
+            await self._release(CloseCode.UNAVAILABLE)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         try:

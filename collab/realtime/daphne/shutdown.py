@@ -34,8 +34,6 @@ from collab.realtime.close_codes import CloseCode
 
 logger = logging.getLogger(__name__)
 
-CLOSE_SERVICE_RESTART = CloseCode.SERVICE_RESTART
-
 
 def shut_down_gracefully() -> None:
     try:
@@ -89,7 +87,7 @@ def _close_websockets(server: Any) -> int:
             try:
                 # sendClose() allows applications only 1000 and 3000-4999; 1012 is the
                 # server's own code for a restart, which the close-frame primitive sends.
-                protocol.sendCloseFrame(code=int(CLOSE_SERVICE_RESTART), reasonUtf8=b"server restarting")
+                protocol.sendCloseFrame(code=int(CloseCode.SERVICE_RESTART), reasonUtf8=b"server restarting")
                 closed += 1
             except Exception:
                 logger.warning("could not close %r", protocol, exc_info=True)

@@ -8,9 +8,10 @@ import pytest
 from channels.layers import InMemoryChannelLayer
 
 from collab.engine import protocol as p
-from collab.engine.persistence import CLOSE_OUTBOX_FULL, OutboxBytes
+from collab.engine.persistence import OutboxBytes
 from collab.engine.registry import RoomRegistry
 from collab.engine.room import Room
+from collab.realtime.close_codes import CloseCode
 from tests.collab.engine.fakes import MemoryStore, RecordingPeer
 from tests.collab.engine.test_room import FAST, eventually, text_of, text_update
 
@@ -70,7 +71,7 @@ async def test_a_full_outbox_refuses_new_writes_with_4507_and_applies_nothing() 
     late = RecordingPeer(3)
     await room.join(late)
     await room.receive_frame(late, p.encode_update(text_update("refused", client_id=23)))
-    assert late.refused is not None and late.refused[0] == CLOSE_OUTBOX_FULL
+    assert late.refused is not None and late.refused[0] == CloseCode.OUTBOX_FULL
     assert text_of(room) == before
     store.up = True
     await eventually(lambda: OutboxBytes.total == 0, within=5)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from collab.realtime.ws_guard import CLOSE_UNAVAILABLE, WebsocketGuard
+from collab.realtime.close_codes import CloseCode
+from collab.realtime.ws_guard import WebsocketGuard
 
 Message = dict[str, Any]
 
@@ -45,7 +46,7 @@ async def test_exception_before_accept_is_accepted_and_closed_with_4500() -> Non
 
     server = FakeServer()
     await run(app, server)
-    assert server.kinds() == [("websocket.accept", None), ("websocket.close", CLOSE_UNAVAILABLE)]
+    assert server.kinds() == [("websocket.accept", None), ("websocket.close", CloseCode.UNAVAILABLE)]
     assert server.sent[-1][0] < 0.5  # at once, not after the set-up deadline
 
 
@@ -56,7 +57,7 @@ async def test_exception_after_accept_closes_with_4500() -> None:
 
     server = FakeServer()
     await run(app, server)
-    assert server.kinds() == [("websocket.accept", None), ("websocket.close", CLOSE_UNAVAILABLE)]
+    assert server.kinds() == [("websocket.accept", None), ("websocket.close", CloseCode.UNAVAILABLE)]
 
 
 async def test_normal_sockets_pass_through_untouched() -> None:
@@ -88,9 +89,9 @@ async def test_a_hanging_set_up_is_closed_at_the_deadline_and_left_to_finish() -
     server = FakeServer()
     task = asyncio.ensure_future(run(app, server))
     await asyncio.sleep(0.6)
-    assert server.kinds() == [("websocket.accept", None), ("websocket.close", CLOSE_UNAVAILABLE)]
+    assert server.kinds() == [("websocket.accept", None), ("websocket.close", CloseCode.UNAVAILABLE)]
     assert 0.25 < server.sent[-1][0] < 0.5
-    server.incoming.put_nowait({"type": "websocket.disconnect", "code": CLOSE_UNAVAILABLE})
+    server.incoming.put_nowait({"type": "websocket.disconnect", "code": CloseCode.UNAVAILABLE})
     await task
     assert finished.is_set()
     assert len(server.sent) == 2
