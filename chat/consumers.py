@@ -20,13 +20,13 @@ from chat import selectors, services
 from chat.models import ChatMessage, ChatRoom
 from chat.payloads import change_event, message_payload, room_group
 from chat.sequencer import ChangeSequencer
-from chat.watch import get_watch
+from chat.watch import ChatWatch
 from collab.realtime import errors
 from collab.realtime.close_codes import CloseCode
 from collab.realtime.db_pool import in_write_pool
+from collab.realtime.runtime import current_runtime
 from collab.realtime.ws_auth import query_param
 from collab.realtime.ws_json import JsonSocketConsumer
-from presence.hub import get_hub
 from presence.objects import chat_object
 from presence.sockets import PresenceMixin
 from presence.store import Person
@@ -59,6 +59,7 @@ class FrameBudget:
 
 
 class ChatConsumer(PresenceMixin, JsonSocketConsumer):
+    chat_watch: ChatWatch | None = None
     metrics_kind = "chat"
     room_id = 0
     user_id = 0
@@ -98,7 +99,8 @@ class ChatConsumer(PresenceMixin, JsonSocketConsumer):
             # A client ahead of the log (a restored backup, a bug) must not mute live changes.
             self.sequencer = ChangeSequencer(min(after_version, room.last_version))
             await self._resume(self.sequencer.sent)
-        get_watch().add(self)
+        self.chat_watch = current_runtime().get(ChatWatch)
+        self.chat_watch.add(self)
         await self.join_presence(chat_object(self.room_id), self._deliver_presence)
 
     def _access(self, user: Any) -> tuple[ChatRoom | None, bool, bool]:
@@ -117,7 +119,8 @@ class ChatConsumer(PresenceMixin, JsonSocketConsumer):
             self._gap_timer.cancel()
         if not self.room_id:
             return
-        get_watch().discard(self)
+        if self.chat_watch is not None:
+            self.chat_watch.discard(self)
         await self._set_typing(False)
         await self.channel_layer.group_discard(room_group(self.room_id), self.channel_name)
 
@@ -290,7 +293,7 @@ class ChatConsumer(PresenceMixin, JsonSocketConsumer):
             {"type": "message.ack", "client_id": client_id, "seq": message.seq, "id": message.pk}
         )
         await self._set_typing(False)
-        await get_hub().activity(self.scope["user"].pk)
+        await self.presence_activity()
 
     def _post(self, client_id: str, body: str, parent: int | None) -> tuple[ChatMessage, bool]:
         room = ChatRoom(pk=self.room_id)  # the service locks and reads the row itself
@@ -315,7 +318,7 @@ class ChatConsumer(PresenceMixin, JsonSocketConsumer):
             raise services.ChatError("invalid_emoji", "a reaction needs a string emoji")
         add = frame["type"] == "reaction.add"
         await in_write_pool(services.toggle_reaction)(message, self.scope["user"], emoji, add)
-        await get_hub().activity(self.scope["user"].pk)
+        await self.presence_activity()
 
     async def _room_message(self, frame: dict[str, Any]) -> ChatMessage:
         message_id = frame.get("id")
@@ -335,7 +338,7 @@ class ChatConsumer(PresenceMixin, JsonSocketConsumer):
             raise services.ChatError("invalid", "typing needs a boolean 'active'")
         await self._set_typing(active)
         if active:
-            await get_hub().activity(self.scope["user"].pk)
+            await self.presence_activity()
 
     async def _set_typing(self, active: bool) -> None:
         """Broadcast a typing change; repeats of "still typing" at most every 2 s."""
@@ -364,7 +367,7 @@ class ChatConsumer(PresenceMixin, JsonSocketConsumer):
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise services.ChatError("invalid", "read needs a non-negative integer 'seq'")
         await in_write_pool(self._mark_read)(seq)
-        await get_hub().activity(self.scope["user"].pk)
+        await self.presence_activity()
 
     def _mark_read(self, seq: int) -> int:
         room = ChatRoom(pk=self.room_id)  # the service reads what it needs under its own lock
@@ -375,7 +378,7 @@ class ChatConsumer(PresenceMixin, JsonSocketConsumer):
         if state not in ("active", "idle"):
             raise services.ChatError("invalid", "presence state is 'active' or 'idle'")
         if state == "active":
-            await get_hub().activity(self.scope["user"].pk)
+            await self.presence_activity()
 
     async def _resume_frame(self, frame: dict[str, Any]) -> None:
         after = frame.get("after_version", frame.get("after"))

@@ -14,9 +14,9 @@ from channels.db import database_sync_to_async
 
 from chat import selectors
 from chat.payloads import room_group, user_group
-from chat.watch import get_watch
+from chat.watch import ChatWatch
+from collab.realtime.runtime import current_runtime
 from collab.realtime.ws_json import JsonSocketConsumer
-from presence.hub import get_hub
 from presence.sockets import PresenceMixin
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 class InboxConsumer(PresenceMixin, JsonSocketConsumer):
     metrics_kind = "inbox"
     room_id = 0  # for the watch: no room, only the authentication is re-checked
+    chat_watch: ChatWatch | None = None
 
     async def connect(self) -> None:
         self.rooms: set[int] = set()
@@ -35,7 +36,8 @@ class InboxConsumer(PresenceMixin, JsonSocketConsumer):
         self.user_id = int(user.pk)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await self._follow_rooms()
-        get_watch().add(self)  # closes the socket (4401) once its token is revoked
+        self.chat_watch = current_runtime().get(ChatWatch)
+        self.chat_watch.add(self)  # closes the socket (4401) once its token is revoked
         await self.join_presence(None)  # only "online": the inbox is in no room
 
     async def _follow_rooms(self) -> None:
@@ -51,7 +53,8 @@ class InboxConsumer(PresenceMixin, JsonSocketConsumer):
         """The base class has already given back the slot and the presence entry."""
         if not hasattr(self, "user_id"):
             return
-        get_watch().discard(self)
+        if self.chat_watch is not None:
+            self.chat_watch.discard(self)
         await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
         for room_id in self.rooms:
             await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
@@ -65,7 +68,7 @@ class InboxConsumer(PresenceMixin, JsonSocketConsumer):
             and content.get("type") == "presence"
             and content.get("state") == "active"
         ):
-            await get_hub().activity(self.user_id)
+            await self.presence_activity()
         elif isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         else:

@@ -15,6 +15,7 @@ authentication is gone with 4401.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import Awaitable
@@ -69,6 +70,19 @@ class ChatWatch:
     def discard(self, socket: WatchedSocket) -> None:
         self.sockets.discard(socket)
 
+    @classmethod
+    def from_settings(cls) -> ChatWatch:
+        from django.conf import settings
+
+        return cls(settings.COLLAB_CHAT_CHECK_SECONDS)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
+
     async def _run(self) -> None:
         while self.sockets:
             await asyncio.sleep(self.interval)
@@ -107,16 +121,3 @@ class ChatWatch:
             await call
         except Exception:
             logger.warning("chat watch check failed for room %s", socket.room_id, exc_info=True)
-
-
-_watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChatWatch] = weakref.WeakKeyDictionary()
-
-
-def get_watch() -> ChatWatch:
-    from django.conf import settings
-
-    loop = asyncio.get_running_loop()
-    watch = _watches.get(loop)
-    if watch is None:
-        watch = _watches[loop] = ChatWatch(settings.COLLAB_CHAT_CHECK_SECONDS)
-    return watch

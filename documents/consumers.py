@@ -9,12 +9,13 @@ from channels.db import database_sync_to_async
 from collab.engine.consumer import CrdtRoomConsumer
 from collab.engine.interfaces import RoomStore
 from collab.realtime.close_codes import CloseCode
+from collab.realtime.runtime import current_runtime
 from collab.realtime.socket_admission import RefusedError
 from collab.realtime.ws_watch import Verdict
 from documents import selectors
 from documents.models import WRITE_ROLES
 from documents.services import room_group
-from documents.store import document_store, room_key
+from documents.store import DocumentStore, room_key
 from presence.objects import document_object
 from presence.sockets import PresenceMixin
 
@@ -27,7 +28,7 @@ class DocumentConsumer(PresenceMixin, CrdtRoomConsumer):
         if document_id is None:
             raise RefusedError(CloseCode.NOT_FOUND, "unknown document")
         self.document_id = document_id
-        return room_key(document_id), room_group(document_id), document_store
+        return room_key(document_id), room_group(document_id), current_runtime().get(DocumentStore)
 
     async def current_role_can_write(self) -> bool:
         role, exists = await database_sync_to_async(self._role_and_existence, thread_sensitive=False)()

@@ -13,8 +13,8 @@ the number of transactions does not grow with the number of open documents.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-import weakref
 from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
@@ -43,10 +43,10 @@ class _Writer:
 
 
 class DocumentStore:
+    """One per worker (the worker runtime's): its writer batches the appends of all rooms."""
+
     def __init__(self) -> None:
-        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._writer = _Writer()
 
     async def load(self, key: str) -> tuple[bytes, int]:
         loaded: tuple[bytes, int] = await database_sync_to_async(
@@ -64,7 +64,7 @@ class DocumentStore:
         self, key: str, records: list[tuple[bytes, int | None]], claims: list[Claim] | None = None
     ) -> None:
         loop = asyncio.get_running_loop()
-        writer = self._writers.setdefault(loop, _Writer())
+        writer = self._writer
         writer.pending.setdefault(_document_id(key), []).extend(records)
         if claims:
             writer.claims.setdefault(_document_id(key), []).extend(claims)
@@ -91,5 +91,9 @@ class DocumentStore:
         # Its own thread: a long compaction must not hold up log writes and loads.
         await database_sync_to_async(services.compact_document, thread_sensitive=False)(_document_id(key))
 
-
-document_store = DocumentStore()
+    async def stop(self) -> None:
+        """After the rooms stopped (their last flushes are queued here): wait for the writes."""
+        task = self._writer.task
+        if task is not None and not task.done():
+            with contextlib.suppress(Exception):
+                await task

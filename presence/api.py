@@ -9,7 +9,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from presence.hub import get_hub
+from collab.realtime.runtime import current_runtime
+from presence.hub import PresenceHub
 from presence.objects import ObjectAccessError, readable_object
 from presence.store import Person
 
@@ -21,11 +22,11 @@ class HereQuery(Schema):
 
 
 async def _online() -> list[Person]:
-    return await get_hub().online()
+    return await current_runtime().get(PresenceHub).online()
 
 
 async def _here(obj: str) -> list[Person]:
-    return await get_hub().here(obj)
+    return await current_runtime().get(PresenceHub).here(obj)
 
 
 @router.get("/online")

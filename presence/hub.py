@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -68,9 +67,6 @@ class _Outage:
             logger.warning("presence works again")
 
 
-_outage = _Outage()
-
-
 def object_group(obj: str) -> str:
     return f"presence.{obj}"
 
@@ -90,6 +86,7 @@ class PresenceHub:
         self._channel = ""
         self._tasks: list[asyncio.Task[None]] = []
         self._starting: asyncio.Future[None] | None = None
+        self._outage = _Outage()
 
     # -- sockets ---------------------------------------------------------
 
@@ -146,15 +143,14 @@ class PresenceHub:
                 await self._layer_call("group_discard", object_group(connection.obj), self._channel)
         await self._quietly(self._announce(connection.obj))
 
-    @staticmethod
-    async def _quietly(call: Awaitable[T]) -> T | None:
+    async def _quietly(self, call: Awaitable[T]) -> T | None:
         try:
             result = await call
         except Exception as exc:
             # A later heartbeat renews the entry; a stale one expires after the TTL.
-            _outage.failed("the presence store", exc)
+            self._outage.failed("the presence store", exc)
             return None
-        _outage.worked()
+        self._outage.worked()
         return result
 
     async def activity(self, user_id: int) -> None:
@@ -214,14 +210,13 @@ class PresenceHub:
                 await self._deliver_one(watcher, current)
         return changed
 
-    @staticmethod
-    async def _deliver_one(watcher: _Watcher, current: list[Person]) -> None:
+    async def _deliver_one(self, watcher: _Watcher, current: list[Person]) -> None:
         if watcher.deliver is None:
             return
         try:
             await watcher.deliver(current)
         except Exception as exc:
-            _outage.failed("delivery", exc)
+            self._outage.failed("delivery", exc)
 
     async def _start(self) -> None:
         if self._starting is None:
@@ -257,14 +252,13 @@ class PresenceHub:
     async def _sweep(self) -> None:
         await self.refresh(list(self.objects))
 
-    @staticmethod
-    async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
         while True:
             await asyncio.sleep(seconds)
             try:
                 await job()
             except Exception as exc:
-                _outage.failed(job.__name__, exc)
+                self._outage.failed(job.__name__, exc)
 
     async def _receive_loop(self) -> None:
         while True:
@@ -273,21 +267,32 @@ class PresenceHub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                _outage.failed("receive", exc)
+                self._outage.failed("receive", exc)
                 await asyncio.sleep(0.5)
                 continue
             if message.get("type") == "presence.changed" and isinstance(message.get("obj"), str):
                 try:
                     await self.refresh([message["obj"]])
                 except Exception as exc:
-                    _outage.failed("refresh", exc)
+                    self._outage.failed("refresh", exc)
 
     async def _layer_call(self, method: str, *args: Any) -> None:
         try:
             await getattr(self.layer, method)(*args)
         except Exception as exc:
             # Other workers still catch up on their next sweep.
-            _outage.failed(method, exc)
+            self._outage.failed(method, exc)
+
+    @classmethod
+    def from_settings(cls, layer: Any) -> PresenceHub:
+        return cls(store_from_settings(), layer, config_from_settings())
+
+    async def stop(self) -> None:
+        await self.close()
+        client = getattr(self.store, "client", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -297,10 +302,6 @@ class PresenceHub:
                 await task
         self._tasks = []
         self._starting = None
-
-
-_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceHub] = weakref.WeakKeyDictionary()
-_memory_store: PresenceStore | None = None
 
 
 def config_from_settings() -> PresenceConfig:
@@ -317,8 +318,8 @@ def config_from_settings() -> PresenceConfig:
 
 
 def store_from_settings() -> PresenceStore:
-    """Redis when REDIS_URL is set (shared by all workers), else one in-process store."""
-    global _memory_store
+    """Redis when REDIS_URL is set (shared by all workers), else an in-process store (the
+    embedded default is one worker process)."""
     from django.conf import settings
 
     if settings.REDIS_URL:
@@ -328,23 +329,6 @@ def store_from_settings() -> PresenceStore:
         from presence.store import RedisPresenceStore
 
         return RedisPresenceStore(client, settings.REDIS_PREFIX, settings.COLLAB_PRESENCE_TTL_SECONDS)
-    if _memory_store is None:
-        from presence.store import MemoryPresenceStore
+    from presence.store import MemoryPresenceStore
 
-        _memory_store = MemoryPresenceStore()
-    return _memory_store
-
-
-def get_hub() -> PresenceHub:
-    """This event loop's hub (one per worker process in production)."""
-    from channels.layers import get_channel_layer
-
-    from collab.realtime.events import bind_worker_loop
-
-    loop = asyncio.get_running_loop()
-    hub = _hubs.get(loop)
-    if hub is None:
-        hub = PresenceHub(store_from_settings(), get_channel_layer(), config_from_settings())
-        _hubs[loop] = hub
-        bind_worker_loop()
-    return hub
+    return MemoryPresenceStore()

@@ -13,7 +13,8 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from presence.hub import get_hub
+from collab.realtime.runtime import current_runtime
+from presence.hub import PresenceHub
 from presence.store import Connection, Person
 
 
@@ -24,6 +25,14 @@ class PresenceMixin:
     closed: bool
     presence: Connection | None = None
     presence_join: asyncio.Task[None] | None = None
+    _presence_hub: PresenceHub | None = None
+
+    @property
+    def presence_hub(self) -> PresenceHub:
+        """The worker's hub, looked up once: the release must not depend on a lookup."""
+        if self._presence_hub is None:
+            self._presence_hub = current_runtime().get(PresenceHub)
+        return self._presence_hub
 
     def presence_connection_id(self) -> str:
         return str(getattr(self, "peer_id", None) or getattr(self, "channel_name", ""))
@@ -39,7 +48,7 @@ class PresenceMixin:
         if self.closed:
             return
         self.presence = self._connection(obj)
-        await get_hub().join(self.presence, deliver, alive=lambda: not self.closed)
+        await self.presence_hub.join(self.presence, deliver, alive=lambda: not self.closed)
 
     def join_presence_soon(self, obj: str | None) -> None:
         """Join without waiting: several Redis round trips that queue up when many sockets
@@ -48,10 +57,12 @@ class PresenceMixin:
         if self.closed:
             return
         self.presence = self._connection(obj)
-        self.presence_join = asyncio.create_task(get_hub().join(self.presence, alive=lambda: not self.closed))
+        self.presence_join = asyncio.create_task(
+            self.presence_hub.join(self.presence, alive=lambda: not self.closed)
+        )
 
     async def presence_activity(self) -> None:
-        await get_hub().activity(int(self.scope["user"].pk))
+        await self.presence_hub.activity(int(self.scope["user"].pk))
 
     async def on_release(self) -> None:
         presence, self.presence = self.presence, None
@@ -59,5 +70,5 @@ class PresenceMixin:
             if self.presence_join is not None and not self.presence_join.done():
                 with contextlib.suppress(Exception):
                     await self.presence_join  # a leave before the join ends would be undone by it
-            await get_hub().leave(presence)  # never raises
+            await self.presence_hub.leave(presence)  # never raises
         await super().on_release()  # type: ignore[misc]

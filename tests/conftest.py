@@ -33,6 +33,17 @@ async def redis_layer(redis_url: str) -> AsyncIterator[object]:
     await layer.flush()  # pub/sub leaves no keys behind: this closes the connections
 
 
+@pytest.fixture
+async def worker_runtime() -> AsyncIterator[object]:
+    """The worker runtime asgi.application runs on, for in-process socket tests, stopped after."""
+    from collab.conf.runtime import build_worker_runtime
+    from collab.realtime.runtime import start_runtime, stop_runtime
+
+    runtime = await start_runtime(build_worker_runtime())
+    yield runtime
+    await stop_runtime()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """Runs that share one PostgreSQL server at once need their own test database.

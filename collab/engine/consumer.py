@@ -18,13 +18,14 @@ from django.conf import settings
 
 from collab.engine.interfaces import RoomStore
 from collab.engine.protocol import KEEPALIVE_FRAME, ProtocolError
-from collab.engine.registry import get_registry
+from collab.engine.registry import RoomRegistry
 from collab.engine.room import Room
-from collab.realtime import connections, metrics
+from collab.realtime import metrics
 from collab.realtime.close_codes import CloseCode
+from collab.realtime.runtime import ConnectionCount, current_runtime
 from collab.realtime.socket_admission import RefusedError, admission_refusal
 from collab.realtime.ws_dispatch import DirectDispatchMixin
-from collab.realtime.ws_watch import Verdict, get_socket_watch
+from collab.realtime.ws_watch import SocketWatch, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     metrics_kind = "crdt"
 
     room: Room | None = None
+    # The worker's services this socket holds, kept so that its release needs no lookup.
+    registry: RoomRegistry | None = None
+    socket_watch: SocketWatch | None = None
+    connections: ConnectionCount | None = None
     can_write = False
     closed = False
     last_sent = 0.0
@@ -138,15 +143,17 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         self.sync_budget = SYNC_REQUEST_BURST
         self.sync_budget_at = time.monotonic()
         user = self.scope.get("user")
+        runtime = current_runtime()
         try:
-            refusal = admission_refusal(self.scope)
+            refusal = admission_refusal(self.scope, runtime.connections)
             if refusal is not None:
                 raise refusal
             key, group, store = await self.resolve_target()
             self.can_write = await self.current_role_can_write()
             self.identity = identity_of(user)
-            registry = get_registry()
+            registry = runtime.get(RoomRegistry)
             self.room = await registry.acquire(key, group, store)
+            self.registry = registry
         except RefusedError as refused:
             await self.accept()
             await self.refuse(refused.code, refused.reason)
@@ -157,9 +164,11 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             await self.refuse(CloseCode.UNAVAILABLE, "internal error")
             return
         await self.accept()
-        connections.opened(self.metrics_kind)
+        self.connections = runtime.connections
+        self.connections.opened(self.metrics_kind)
         self.counted = True
-        get_socket_watch().add(self)
+        self.socket_watch = runtime.get(SocketWatch)
+        self.socket_watch.add(self)
         self.watched = True
         try:
             await self.room.join(self)
@@ -231,15 +240,15 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             return
         self.released = True
         self.closed = True
-        if self.watched:
+        if self.watched and self.socket_watch is not None:
             self.watched = False
-            get_socket_watch().discard(self)
-        if self.counted:
+            self.socket_watch.discard(self)
+        if self.counted and self.connections is not None:
             self.counted = False
-            connections.closed(self.metrics_kind)
+            self.connections.closed(self.metrics_kind)
         room, self.room = self.room, None
-        if room is not None:
-            get_registry().release(room)
+        if room is not None and self.registry is not None:
+            self.registry.release(room)
             try:
                 await room.leave(self)
             except Exception:

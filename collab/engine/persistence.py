@@ -28,14 +28,17 @@ MAX_FLUSH_BACKOFF = 2.0
 
 
 class OutboxBytes:
-    """Unwritten update bytes of all rooms of this process (the limit is per worker)."""
+    """Unwritten update bytes of all rooms of one worker (the registry's; the limit is per worker)."""
 
-    total = 0
+    def __init__(self) -> None:
+        self.total = 0
 
-    @classmethod
-    def add(cls, size: int) -> None:
-        cls.total += size
-        metrics.OUTBOX_BYTES.set(cls.total)
+    def add(self, size: int) -> None:
+        self.total += size
+        metrics.OUTBOX_BYTES.set(self.total)
+
+    def full(self, config: RoomConfig) -> bool:
+        return self.total >= config.max_outbox_bytes
 
 
 def coalesce_by_author(batch: list[tuple[bytes, int | None]]) -> list[tuple[bytes, int | None]]:
@@ -57,9 +60,15 @@ class RoomLog:
     """
 
     def __init__(
-        self, key: str, store: RoomStore, config: RoomConfig, on_flushed: Callable[[int], None]
+        self,
+        key: str,
+        store: RoomStore,
+        config: RoomConfig,
+        on_flushed: Callable[[int], None],
+        outbox: OutboxBytes | None = None,
     ) -> None:
         self.key = key
+        self.worker_outbox = OutboxBytes() if outbox is None else outbox
         self.store = store
         self.config = config
         self.on_flushed = on_flushed
@@ -73,10 +82,6 @@ class RoomLog:
         self._flush_task: asyncio.Task[None] | None = None
         self._compact_task: asyncio.Task[None] | None = None
 
-    @staticmethod
-    def worker_full(config: RoomConfig) -> bool:
-        return OutboxBytes.total >= config.max_outbox_bytes
-
     @property
     def pending(self) -> bool:
         return bool(self._outbox)
@@ -88,7 +93,7 @@ class RoomLog:
         if claims:
             self._unrecorded_claims.extend(claims)
         self._outbox_bytes += len(update)
-        OutboxBytes.add(len(update))
+        self.worker_outbox.add(len(update))
         if seq is not None:
             self._outbox_seq = max(self._outbox_seq, seq)
         if self._flush_task is None:
@@ -127,7 +132,7 @@ class RoomLog:
             metrics.LOG_FLUSH_SECONDS.observe(time.perf_counter() - started)
             written = sum(len(update) for update, _ in batch)
             self._outbox_bytes -= written
-            OutboxBytes.add(-written)
+            self.worker_outbox.add(-written)
             if self._flush_failures:
                 logger.warning(
                     "update log of %s written again after %d failures", self.key, self._flush_failures
@@ -166,7 +171,7 @@ class RoomLog:
                 self.key,
                 self._outbox_bytes,
             )
-            OutboxBytes.add(-self._outbox_bytes)
+            self.worker_outbox.add(-self._outbox_bytes)
             self._outbox_bytes = 0
             self._outbox, self._unrecorded_claims = [], []
             if self._flush_task is not None:  # the failed flush scheduled a retry: not any more

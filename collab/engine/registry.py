@@ -9,13 +9,14 @@ to finish (so its final flush is in the database) and then loads afresh.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 from collab.engine.interfaces import RoomConfig, RoomStore
+from collab.engine.persistence import OutboxBytes
 from collab.engine.room import Room
 from collab.realtime import metrics
 
@@ -29,21 +30,44 @@ class RoomRegistry:
         config: RoomConfig,
         grace_seconds: float,
         room_factory: Callable[..., Room] = Room,
+        on_layer_error: Callable[[], None] = lambda: None,
     ) -> None:
         self.layer = layer
         self.config = config
         self.grace_seconds = grace_seconds
         self.room_factory = room_factory
         self.rooms: dict[str, Room] = {}
+        self.outbox = OutboxBytes()  # what all rooms of this worker hold unwritten
         self._loads: dict[str, asyncio.Task[None]] = {}
         self._unloads: dict[str, asyncio.Task[None]] = {}
         self._idle_timers: dict[str, asyncio.TimerHandle] = {}
         self._lag_monitor: asyncio.Task[None] | None = None
-        self.on_layer_error: Callable[[], None] = lambda: None
+        # A room's layer failure may have lost access changes: the socket watch re-checks.
+        self.on_layer_error = on_layer_error
 
-    def start_lag_monitor(self) -> None:
+    @classmethod
+    def from_settings(cls, layer: Any, on_layer_error: Callable[[], None]) -> RoomRegistry:
+        from django.conf import settings
+
+        return cls(
+            layer,
+            room_config_from_settings(),
+            settings.COLLAB_ROOM_GRACE_SECONDS,
+            on_layer_error=on_layer_error,
+        )
+
+    async def start(self) -> None:
         if self._lag_monitor is None:
             self._lag_monitor = asyncio.create_task(_measure_loop_lag())
+
+    async def stop(self) -> None:
+        """Stop every room (each writes what it holds unwritten), then the lag monitor."""
+        await self.close_all()
+        if self._lag_monitor is not None:
+            self._lag_monitor.cancel()
+            with contextlib.suppress(BaseException):
+                await self._lag_monitor
+            self._lag_monitor = None
 
     async def acquire(self, key: str, group: str, store: RoomStore) -> Room:
         """A loaded room for `key`, held until `release`."""
@@ -54,7 +78,7 @@ class RoomRegistry:
                 continue
             room = self.rooms.get(key)
             if room is None:
-                room = self.room_factory(key, group, store, self.layer, self.config)
+                room = self.room_factory(key, group, store, self.layer, self.config, outbox=self.outbox)
                 room.on_layer_error = self.on_layer_error
                 self.rooms[key] = room
                 self._loads[key] = asyncio.create_task(room.start())
@@ -144,15 +168,6 @@ async def _measure_loop_lag(interval: float = 0.1) -> None:
         metrics.EVENT_LOOP_LAG.observe(max(0.0, loop.time() - started - interval))
 
 
-_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomRegistry] = weakref.WeakKeyDictionary()
-
-
-async def close_all_registries() -> None:
-    """Stop every room of this process (shutdown): each writes what it holds unwritten."""
-    for registry in list(_registries.values()):
-        await registry.close_all()
-
-
 def room_config_from_settings() -> RoomConfig:
     from django.conf import settings
 
@@ -163,22 +178,3 @@ def room_config_from_settings() -> RoomConfig:
         antientropy_interval=settings.COLLAB_ANTIENTROPY_SECONDS,
         awareness_timeout=settings.COLLAB_AWARENESS_TIMEOUT_SECONDS,
     )
-
-
-def get_registry() -> RoomRegistry:
-    """This event loop's registry (one per worker process in production)."""
-    from channels.layers import get_channel_layer
-    from django.conf import settings
-
-    loop = asyncio.get_running_loop()
-    registry = _registries.get(loop)
-    if registry is None:
-        registry = RoomRegistry(
-            get_channel_layer(), room_config_from_settings(), settings.COLLAB_ROOM_GRACE_SECONDS
-        )
-        _registries[loop] = registry
-        registry.start_lag_monitor()
-        from collab.realtime.ws_watch import get_socket_watch
-
-        registry.on_layer_error = get_socket_watch().check_soon
-    return registry

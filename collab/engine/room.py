@@ -31,7 +31,7 @@ from collab.engine.client_ids import ClientOwners
 from collab.engine.fold import integrates, merge
 from collab.engine.interfaces import Peer, RoomConfig, RoomStore
 from collab.engine.peering import Peering
-from collab.engine.persistence import RoomLog
+from collab.engine.persistence import OutboxBytes, RoomLog
 from collab.engine.protocol import (
     EMPTY_UPDATE,
     SYNC_STEP1,
@@ -115,6 +115,7 @@ class Room:
         layer: Any,
         config: RoomConfig,
         clock: Callable[[], float] = time.monotonic,
+        outbox: OutboxBytes | None = None,
     ) -> None:
         self.key = key
         self.group = group
@@ -129,7 +130,7 @@ class Room:
         self.ready = False
         self.holds = 0
         self.peering = Peering(self)
-        self.log = RoomLog(key, store, config, on_flushed=self.peering.flushed)
+        self.log = RoomLog(key, store, config, on_flushed=self.peering.flushed, outbox=outbox)
         self._denied_peers: set[str] = set()
         self._told_foreign: set[str] = set()
         # Updates the document holds but has not integrated (their dependencies
@@ -262,7 +263,7 @@ class Room:
     async def _accept_client_update(self, peer: Peer, update: bytes, frame: bytes | None) -> None:
         if update == EMPTY_UPDATE:
             return
-        if RoomLog.worker_full(self.config):
+        if self.log.worker_outbox.full(self.config):
             # Not applied, so not lost: the client keeps the edit and resends it on reconnect.
             metrics.FRAMES_REJECTED.labels("outbox_full").inc()
             await peer.refuse(CloseCode.OUTBOX_FULL, "edits cannot be stored right now; retry later")

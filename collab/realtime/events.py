@@ -12,52 +12,44 @@ and the thread moves on. Elsewhere (Celery, management commands) it is sent in p
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from collab.realtime.runtime import WorkerRuntime, running_runtime
+
 logger = logging.getLogger(__name__)
 
-_worker_loop: asyncio.AbstractEventLoop | None = None
-_worker_thread: int | None = None
-_in_flight: set[asyncio.Task[None]] = set()
+
+class _Outage:
+    """One log line when sending events starts failing, one when it works again."""
+
+    failing = False
 
 
-def bind_worker_loop() -> None:
-    """Called from the worker's event loop: events committed in other threads are sent by it."""
-    global _worker_loop, _worker_thread
-    _worker_loop = asyncio.get_running_loop()
-    _worker_thread = threading.get_ident()
-
-
-_failing = False  # one line per outage, not one per event
+_outage = _Outage()
 
 
 async def _publish(layer: Any, group: str, message: dict[str, Any]) -> None:
-    global _failing
     try:
         await layer.group_send(group, message)
     except Exception as exc:
-        if not _failing:
-            _failing = True
+        if not _outage.failing:
+            _outage.failing = True
             logger.warning(
                 "sending %s to %s failed (logged once until it works): %s", message.get("type"), group, exc
             )
         return
-    if _failing:
-        _failing = False
+    if _outage.failing:
+        _outage.failing = False
         logger.warning("sending events works again")
 
 
-def _spawn(layer: Any, group: str, message: dict[str, Any]) -> None:
-    task = asyncio.ensure_future(_publish(layer, group, message))
-    _in_flight.add(task)
-    task.add_done_callback(_in_flight.discard)
+def _spawn(runtime: WorkerRuntime, layer: Any, group: str, message: dict[str, Any]) -> None:
+    runtime.spawn(_publish(layer, group, message))
 
 
 def send_event_on_commit(group: str, message: dict[str, Any]) -> None:
@@ -65,9 +57,8 @@ def send_event_on_commit(group: str, message: dict[str, Any]) -> None:
         layer = get_channel_layer()
         if layer is None:
             return
-        loop = _worker_loop
-        if loop is not None and loop.is_running() and threading.get_ident() != _worker_thread:
-            loop.call_soon_threadsafe(_spawn, layer, group, message)
+        runtime = running_runtime()
+        if runtime is not None and runtime.call_soon_from_thread(_spawn, runtime, layer, group, message):
             return
         try:
             async_to_sync(layer.group_send)(group, message)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from collab.realtime import connections
 from collab.realtime.close_codes import CloseCode
+from collab.realtime.runtime import ConnectionCount
 
 
 class RefusedError(Exception):
@@ -29,8 +29,8 @@ class RefusedError(Exception):
         self.reason = reason
 
 
-def admission_refusal(scope: dict[str, Any]) -> RefusedError | None:
-    """Why this socket may not be admitted, or None; no I/O."""
+def admission_refusal(scope: dict[str, Any], connections: ConnectionCount) -> RefusedError | None:
+    """Why this socket may not be admitted to a worker holding `connections`, or None; no I/O."""
     if connections.at_capacity():
         return RefusedError(CloseCode.BUSY, "server busy, retry later")
     user = scope.get("user")

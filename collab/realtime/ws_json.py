@@ -21,8 +21,8 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from collab.realtime import connections
 from collab.realtime.close_codes import CloseCode
+from collab.realtime.runtime import ConnectionCount, current_runtime
 from collab.realtime.socket_admission import admission_refusal
 from collab.realtime.ws_dispatch import DirectDispatchMixin
 
@@ -39,6 +39,7 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
     closed = False
     metrics_kind = "json"
     counted = False
+    connections: ConnectionCount | None = None
     token_id: int | None = None  # the API token the socket authenticated with (None: a session)
     _released = False
 
@@ -91,9 +92,9 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
             return
         self._released = True
         self.closed = True
-        if self.counted:
+        if self.counted and self.connections is not None:
             self.counted = False
-            connections.closed(self.metrics_kind)
+            self.connections.closed(self.metrics_kind)
         try:
             await self.on_release()
         except Exception:
@@ -114,11 +115,12 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
     async def accept_user(self) -> Any:
         """Accept and return the admitted user, or refuse (see `socket_admission`) and return None."""
         await self.accept()
-        refusal = admission_refusal(self.scope)
+        self.connections = current_runtime().connections
+        refusal = admission_refusal(self.scope, self.connections)
         if refusal is not None:
             await self.refuse(refusal.code, refusal.reason)
             return None
-        connections.opened(self.metrics_kind)
+        self.connections.opened(self.metrics_kind)
         self.counted = True
         user = self.scope["user"]
         self.token_id = self.scope.get("token_id")

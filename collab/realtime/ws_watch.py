@@ -57,6 +57,19 @@ class SocketWatch:
     def discard(self, socket: WatchedSocket) -> None:
         self.sockets.discard(socket)
 
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
+
+    @classmethod
+    def from_settings(cls) -> SocketWatch:
+        from django.conf import settings
+
+        return cls(settings.COLLAB_ACCESS_CHECK_SECONDS, settings.COLLAB_KEEPALIVE_SECONDS)
+
     def check_soon(self) -> None:
         """Something may have been lost (the layer failed): re-check access now."""
         self._round_now.set()
@@ -96,18 +109,3 @@ class SocketWatch:
                     await socket.apply_verdict(verdict)
                 except Exception:
                     logger.warning("applying an access verdict failed", exc_info=True)
-
-
-_watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SocketWatch] = weakref.WeakKeyDictionary()
-
-
-def get_socket_watch() -> SocketWatch:
-    from django.conf import settings
-
-    loop = asyncio.get_running_loop()
-    watch = _watches.get(loop)
-    if watch is None:
-        watch = _watches[loop] = SocketWatch(
-            settings.COLLAB_ACCESS_CHECK_SECONDS, settings.COLLAB_KEEPALIVE_SECONDS
-        )
-    return watch

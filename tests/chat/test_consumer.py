@@ -26,7 +26,7 @@ from collab.conf.ws_routing import websocket_urlpatterns
 from collab.realtime.db_pool import close_write_pool
 from tests.chat.test_services import room_with, user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_runtime")]
 
 application = URLRouter(websocket_urlpatterns)
 

@@ -25,15 +25,15 @@ from chat.inbox import InboxConsumer
 from chat.models import ChatRoom, RoomKind
 from chat.payloads import room_group, user_group
 from collab.conf.ws_routing import websocket_urlpatterns
-from collab.realtime import connections
 from collab.realtime.daphne.limits import frame_limit_for
 from collab.realtime.db_pool import close_write_pool
+from collab.realtime.runtime import current_runtime
 from collab.realtime.ws_json import MAX_FRAME_CHARS
-from presence.hub import get_hub
+from presence.hub import PresenceHub
 from presence.objects import chat_object
 from tests.chat.test_services import room_with, user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_runtime")]
 
 
 class InjectedError(RuntimeError):
@@ -76,6 +76,14 @@ async def close_connections() -> AsyncIterator[None]:
     await sync_to_async(close_write_pool)()
 
 
+def hub() -> PresenceHub:
+    return current_runtime().get(PresenceHub)
+
+
+def open_count() -> int:
+    return current_runtime().connections.open
+
+
 async def open_socket(path: str, member: Any) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(application, path)
     communicator.scope["user"] = member
@@ -101,43 +109,43 @@ async def close_code(socket: WebsocketCommunicator) -> int:
 
 
 async def online_ids() -> set[int]:
-    return {person.user_id for person in await get_hub().online()}
+    return {person.user_id for person in await hub().online()}
 
 
 async def test_a_failing_frame_handler_costs_the_frame_not_the_socket() -> None:
     alice = await sync_to_async(user)("alice")
-    before = connections.open_count()
+    before = open_count()
     socket = await open_socket("inbox", alice)
     await socket.send_json_to({"type": "boom"})
     error = await next_frame(socket, "error")
     assert error["code"] == "internal"
     await socket.send_json_to({"type": "ping"})
     await next_frame(socket, "pong")
-    assert connections.open_count() == before + 1
+    assert open_count() == before + 1
     await socket.disconnect()
-    assert connections.open_count() == before
+    assert open_count() == before
 
 
 async def test_a_failing_event_handler_closes_and_releases_slot_and_presence() -> None:
     alice = await sync_to_async(user)("alice")
-    before = connections.open_count()
+    before = open_count()
     socket = await open_socket("inbox", alice)
     await socket.send_json_to({"type": "ping"})
     await next_frame(socket, "pong")  # connected, counted and present
-    assert connections.open_count() == before + 1
+    assert open_count() == before + 1
     assert alice.pk in await online_ids()
     await get_channel_layer().group_send(user_group(alice.pk), {"type": "chat.rooms_changed"})
     assert await close_code(socket) == 4500
     await socket.wait(timeout=5)  # the application ended
-    assert connections.open_count() == before
+    assert open_count() == before
     assert alice.pk not in await online_ids()
-    assert not [w for w in get_hub().connections.values() if w.connection.user_id == alice.pk]
+    assert not [w for w in hub().connections.values() if w.connection.user_id == alice.pk]
 
 
 async def test_a_failing_room_socket_leaves_the_room_presence() -> None:
     alice, bob = await sync_to_async(user)("alice"), await sync_to_async(user)("bob")
     room = await sync_to_async(room_with)(alice, bob, kind=RoomKind.PRIVATE)
-    before = connections.open_count()
+    before = open_count()
     socket = await open_socket(f"room/{room.pk}", bob)
     here = await next_frame(socket, "presence")
     assert [p["user"] for p in here["here"]] == ["bob"]
@@ -145,31 +153,31 @@ async def test_a_failing_room_socket_leaves_the_room_presence() -> None:
     await get_channel_layer().group_send(room_group(room.pk), event)
     assert await close_code(socket) == 4500
     await socket.wait(timeout=5)
-    assert connections.open_count() == before
-    assert await get_hub().here(chat_object(room.pk)) == []
+    assert open_count() == before
+    assert await hub().here(chat_object(room.pk)) == []
 
 
 async def test_a_connect_that_fails_after_accepting_releases_its_slot() -> None:
     alice = await sync_to_async(user)("alice")
     room = await sync_to_async(room_with)(alice, kind=RoomKind.PRIVATE)
-    before = connections.open_count()
+    before = open_count()
     socket = await open_socket(f"connect/{room.pk}", alice)
     assert await close_code(socket) == 4500
     await socket.wait(timeout=5)
-    assert connections.open_count() == before
+    assert open_count() == before
 
 
 async def test_a_cancelled_socket_releases_slot_and_presence() -> None:
     """What daphne does to an application that outlives its close timeout, and at shutdown."""
     alice = await sync_to_async(user)("alice")
-    before = connections.open_count()
+    before = open_count()
     socket = await open_socket("inbox", alice)
     await socket.send_json_to({"type": "ping"})
     await next_frame(socket, "pong")
     socket.future.cancel()
     with pytest.raises(asyncio.CancelledError):
         await socket.future
-    assert connections.open_count() == before
+    assert open_count() == before
     assert alice.pk not in await online_ids()
 
 
@@ -187,7 +195,7 @@ async def test_a_cancelled_socket_releases_slot_and_presence() -> None:
 async def test_undecodable_frames_get_an_error_and_the_socket_keeps_working(text: str, code: str) -> None:
     alice = await sync_to_async(user)("alice")
     room = await sync_to_async(room_with)(alice, kind=RoomKind.PRIVATE)
-    before = connections.open_count()
+    before = open_count()
     for path in ("inbox", f"room/{room.pk}"):
         socket = await open_socket(path, alice)
         await socket.send_input({"type": "websocket.receive", "text": text})
@@ -196,7 +204,7 @@ async def test_undecodable_frames_get_an_error_and_the_socket_keeps_working(text
         await socket.send_json_to({"type": "ping"})
         await next_frame(socket, "pong")
         await socket.disconnect()
-    assert connections.open_count() == before
+    assert open_count() == before
 
 
 def test_each_socket_kind_has_its_own_transport_limit() -> None:

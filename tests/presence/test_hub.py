@@ -227,9 +227,6 @@ async def test_activity_alone_does_not_resend_an_unchanged_list(redis_store: Any
 async def test_an_outage_is_logged_once_not_per_socket_and_round(
     redis_layer: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import presence.hub
-
-    presence.hub._outage.failing = False
     hub = PresenceHub(FailingStore(), redis_layer, FAST)  # type: ignore[arg-type]
     people = [conn(20 + index, f"p{index}") for index in range(10)]
     with caplog.at_level("WARNING", logger="presence.hub"):
@@ -239,4 +236,3 @@ async def test_an_outage_is_logged_once_not_per_socket_and_round(
     failures = [record for record in caplog.records if "failed" in record.getMessage()]
     assert len(failures) == 1, [record.getMessage() for record in failures]
     await hub.close()
-    presence.hub._outage.failing = False

@@ -9,12 +9,13 @@ the reactor, which fires the "before shutdown" triggers) this worker instead:
 2. closes every open websocket with 1012 (service restart): clients reconnect
    elsewhere at once;
 3. runs the drains registered with `drain_on_shutdown` (asgi.py registers the
-   engine's: every room writes what it holds unwritten, its own updates and
-   peers' unconfirmed ones, and leaves the cross-worker groups);
+   worker runtime's stop: every room writes what it holds unwritten, its own
+   updates and peers' unconfirmed ones, and leaves the cross-worker groups,
+   then the other services stop);
 4. lets the reactor stop, within COLLAB_SHUTDOWN_SECONDS in all.
 
 The trigger is registered before daphne's (which cancels the applications), so
-the close frames are queued first; the rooms are the registry's, not the
+the close frames are queued first; the rooms are the runtime's, not the
 applications', so cancelling the socket coroutines does not stop the flush.
 """
 

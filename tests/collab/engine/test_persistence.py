@@ -28,11 +28,6 @@ class FlakyStore(MemoryStore):
         await super().append(key, records, claims)
 
 
-@pytest.fixture(autouse=True)
-def _no_outbox_left() -> None:
-    OutboxBytes.total = 0
-
-
 def test_a_batch_becomes_one_row_per_author() -> None:
     first, second = text_update("a", client_id=1), text_update("b", client_id=2)
     third = text_update("c", client_id=1, base=first)
@@ -44,7 +39,8 @@ def test_a_batch_becomes_one_row_per_author() -> None:
 async def test_updates_queued_within_one_interval_are_written_in_one_append() -> None:
     store = MemoryStore()
     flushed: list[int] = []
-    log = RoomLog("doc:p", store, CONFIG, on_flushed=flushed.append)
+    outbox = OutboxBytes()
+    log = RoomLog("doc:p", store, CONFIG, on_flushed=flushed.append, outbox=outbox)
     first = text_update("a", client_id=1)
     log.queue(first, 7, 1, [(1, 7)])
     log.queue(text_update("b", client_id=1, base=first), 7, 2)
@@ -52,7 +48,7 @@ async def test_updates_queued_within_one_interval_are_written_in_one_append() ->
     assert len(store.rows) == 1 and text_of(store.state()) == "ab"
     assert store.owners == {1: 7}
     assert flushed == [2]
-    assert not log.pending and OutboxBytes.total == 0
+    assert not log.pending and outbox.total == 0
 
 
 async def test_a_failed_write_keeps_the_batch_and_its_claims_and_retries() -> None:
@@ -76,11 +72,12 @@ async def test_compaction_is_asked_for_past_the_threshold() -> None:
 async def test_closing_while_the_database_is_down_gives_up_and_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    log = RoomLog("doc:p", FlakyStore(failures=99), CONFIG, on_flushed=lambda _: None)
+    outbox = OutboxBytes()
+    log = RoomLog("doc:p", FlakyStore(failures=99), CONFIG, on_flushed=lambda _: None, outbox=outbox)
     log.queue(text_update("lost", client_id=4), 1, None)
-    assert OutboxBytes.total > 0
+    assert outbox.total > 0
     assert await log.close() is False
-    assert OutboxBytes.total == 0  # the worker's bound no longer counts it
+    assert outbox.total == 0  # the worker's bound no longer counts it
     assert "unwritten" in caplog.text
     await asyncio.sleep(CONFIG.flush_interval * 3)
     assert log._flush_task is None  # no retry timer is left running

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
 from channels.layers import InMemoryChannelLayer
 
 from collab.engine import protocol as p
-from collab.engine.persistence import OutboxBytes
 from collab.engine.registry import RoomRegistry
 from collab.engine.room import Room
 from collab.realtime.close_codes import CloseCode
 from tests.collab.engine.fakes import MemoryStore, RecordingPeer
 from tests.collab.engine.test_room import FAST, eventually, text_of, text_update
-
-
-@pytest.fixture(autouse=True)
-def no_outbox_left_by_other_tests() -> None:
-    """The count is per process; rooms that other tests abandoned without stopping stay in it."""
-    OutboxBytes.total = 0
 
 
 class DownStore(MemoryStore):
@@ -48,13 +40,13 @@ async def test_updates_wait_in_the_outbox_and_are_written_when_the_database_retu
     for index in range(5):
         await room.receive_frame(alice, p.encode_update(text_update(str(index), client_id=21 + index)))
     await eventually(lambda: store.failed >= 2)
-    assert OutboxBytes.total > 0
+    assert room.log.worker_outbox.total > 0
     failures = store.failed
     await eventually(lambda: store.failed >= failures + 1, within=5)  # retries, backing off
     store.up = True
     await eventually(lambda: store.appends >= 1, within=5)
     assert text_of(store.state()) == text_of(room)
-    await eventually(lambda: OutboxBytes.total == 0)
+    await eventually(lambda: room.log.worker_outbox.total == 0)
     await room.stop()
 
 
@@ -74,7 +66,7 @@ async def test_a_full_outbox_refuses_new_writes_with_4507_and_applies_nothing() 
     assert late.refused is not None and late.refused[0] == CloseCode.OUTBOX_FULL
     assert text_of(room) == before
     store.up = True
-    await eventually(lambda: OutboxBytes.total == 0, within=5)
+    await eventually(lambda: room.log.worker_outbox.total == 0, within=5)
     await room.stop()
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from django.test import override_settings
-
-from collab.realtime import connections
 from collab.realtime.close_codes import CloseCode
+from collab.realtime.runtime import ConnectionCount
 from collab.realtime.socket_admission import admission_refusal
 
 
@@ -21,19 +19,21 @@ def code_of(refused: Any) -> int | None:
 
 
 def test_an_authenticated_socket_from_an_allowed_origin_is_admitted() -> None:
-    assert admission_refusal(scope()) is None
+    assert admission_refusal(scope(), ConnectionCount()) is None
 
 
 def test_authentication_is_checked_before_the_origin() -> None:
-    assert code_of(admission_refusal(scope(authenticated=False, origin_allowed=False))) == 4401
-    assert code_of(admission_refusal({"origin_allowed": True})) == 4401  # no user at all
-    refused = admission_refusal(scope(origin_allowed=False))
+    assert (
+        code_of(admission_refusal(scope(authenticated=False, origin_allowed=False), ConnectionCount()))
+        == 4401
+    )
+    assert code_of(admission_refusal({"origin_allowed": True}, ConnectionCount())) == 4401  # no user at all
+    refused = admission_refusal(scope(origin_allowed=False), ConnectionCount())
     assert (
         refused is not None and refused.code == CloseCode.FORBIDDEN and refused.reason == "origin not allowed"
     )
 
 
 def test_a_full_worker_refuses_first_and_says_retry() -> None:
-    with override_settings(COLLAB_MAX_CONNECTIONS=connections.open_count()):
-        refused = admission_refusal(scope(authenticated=False))
+    refused = admission_refusal(scope(authenticated=False), ConnectionCount(limit=0))
     assert refused is not None and refused.code == CloseCode.BUSY and "retry" in refused.reason
