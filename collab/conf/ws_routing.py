@@ -3,8 +3,8 @@ from django.urls import re_path
 
 from chat.consumers import ChatConsumer
 from chat.inbox import InboxConsumer
+from collab.engine.kinds import room_kinds
 from collab.realtime.close_codes import CloseCode
-from documents.consumers import DocumentConsumer
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):
@@ -18,7 +18,7 @@ class UnknownPathConsumer(AsyncWebsocketConsumer):
 
 
 websocket_urlpatterns = [
-    re_path(r"^ws/docs/(?P<document_id>[^/?]+)/?$", DocumentConsumer.as_asgi()),
+    *room_kinds.routes(),  # documents (ws/docs/{id}) and every other registered room kind
     re_path(r"^ws/chat/?$", InboxConsumer.as_asgi()),
     re_path(r"^ws/chat/(?P<room_id>[^/?]+)/?$", ChatConsumer.as_asgi()),
     re_path(r"", UnknownPathConsumer.as_asgi()),

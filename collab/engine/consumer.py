@@ -1,8 +1,9 @@
-"""The websocket side of a CRDT room, shared by documents and (later) boards.
+"""The websocket side of a CRDT room, for every room kind (documents now, boards later).
 
-Thin by design: it authenticates, authorises, checks frame sizes and hands
-frames to the room. Subclasses say which object the socket is for and what
-role the user has on it.
+Thin by design: it admits, authorises, checks frame sizes and hands frames to
+the room. Its kind (`collab.engine.kinds.RoomKind`, given by the route) says
+which object the socket is for, what the user may do on it and which hooks its
+room runs; subclasses add what happens around that (presence, for example).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import contextlib
 import logging
 import time
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from collab.engine.interfaces import RoomStore
 from collab.engine.protocol import KEEPALIVE_FRAME, ProtocolError
 from collab.engine.registry import RoomRegistry
 from collab.engine.room import Room
@@ -26,6 +27,9 @@ from collab.realtime.runtime import ConnectionCount, current_runtime
 from collab.realtime.socket_admission import RefusedError, admission_refusal
 from collab.realtime.ws_dispatch import DirectDispatchMixin
 from collab.realtime.ws_watch import SocketWatch, Verdict
+
+if TYPE_CHECKING:
+    from collab.engine.kinds import RoomKind
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,8 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     # No per-connection channel: the room, not the socket, is the group member.
     channel_layer_alias = "__no_layer_per_connection__"
     metrics_kind = "crdt"
+    kind: RoomKind | None = None  # set by the route (`RoomKind.route`)
+    object_id: Any = None
 
     room: Room | None = None
     # The worker's services this socket holds, kept so that its release needs no lookup.
@@ -55,15 +61,12 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         "your session or token is no longer valid",
     )
 
+    def __init__(self, *args: Any, kind: RoomKind | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kind is not None:
+            self.kind = kind
+
     # -- hooks for subclasses ------------------------------------------
-
-    async def resolve_target(self) -> tuple[str, str, RoomStore]:
-        """(room key, cross-worker group, store) of the object in the URL; may raise RefusedError."""
-        raise NotImplementedError
-
-    async def current_role_can_write(self) -> bool:
-        """Whether the user may write now; raises RefusedError if they lost access."""
-        raise NotImplementedError
 
     async def on_joined(self) -> None:
         """The socket joined its room (presence, for example); must not hold up the client."""
@@ -74,30 +77,49 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     async def on_release(self) -> None:
         """Give back what a subclass or mixin holds; runs once, after the room is left."""
 
-    def target_id(self) -> Any:
-        """The id of the object this socket is for, as `target_verdicts` expects it."""
-        raise NotImplementedError
+    # -- the kind: which object, and what the user may do on it -------------
 
-    @classmethod
-    def target_verdicts(cls, subjects: list[tuple[Any, int]]) -> list[Verdict]:
-        """Sync, batched: for each (target id, user id), may write / may read / refused."""
-        raise NotImplementedError
+    def _kind(self) -> RoomKind:
+        if self.kind is None:
+            raise RuntimeError(f"{type(self).__name__} is served without a room kind (see RoomKind.route)")
+        return self.kind
+
+    def resolve_target(self) -> str:
+        """The room key of the object in the URL; raises RefusedError (4404) when there is none."""
+        kind = self._kind()
+        object_id = kind.parse_id(str(self.scope["url_route"]["kwargs"].get("object_id", "")))
+        if object_id is None:
+            raise RefusedError(CloseCode.NOT_FOUND, f"unknown {kind.label}")
+        self.object_id = object_id
+        return kind.key(object_id)
+
+    async def current_role_can_write(self) -> bool:
+        """Whether the user may write now; raises RefusedError if they lost access."""
+        verdict: Verdict = await database_sync_to_async(self._kind().access, thread_sensitive=False)(
+            self.object_id, self.user_id
+        )
+        if isinstance(verdict, tuple):
+            raise RefusedError(*verdict)
+        return verdict
 
     # -- the worker's periodic watch ---------------------------------------
 
-    def access_subject(self) -> tuple[Any, int, int | None]:
-        return self.target_id(), self.user_id, self.scope.get("token_id")
+    def access_group(self) -> Any:
+        """Sockets the watch checks with one batched `verdicts` call."""
+        return (type(self), self.kind)
 
-    @classmethod
-    def verdicts(cls, subjects: list[tuple[Any, int, int | None]]) -> list[Verdict]:
+    def access_subject(self) -> tuple[Any, int, int | None]:
+        return self.object_id, self.user_id, self.scope.get("token_id")
+
+    def verdicts(self, subjects: list[tuple[Any, int, int | None]]) -> list[Verdict]:
+        """Sync, batched, for sockets of this one's access group: authentication, then the kind."""
         from collab.accounts.services import socket_auths_valid
 
         valid = socket_auths_valid((user_id, token_id) for _, user_id, token_id in subjects)
         checked = [subject for subject in subjects if (subject[1], subject[2]) in valid]
-        by_subject = dict(
-            zip(checked, cls.target_verdicts([(target, user) for target, user, _ in checked]), strict=True)
-        )
-        return [by_subject.get(subject, cls.refused_verdict) for subject in subjects]
+        kind_verdicts = self._kind().verdicts([(target, user) for target, user, _ in checked])
+        by_subject = dict(zip(checked, kind_verdicts, strict=True))
+        return [by_subject.get(subject, self.refused_verdict) for subject in subjects]
 
     async def apply_verdict(self, verdict: Verdict) -> None:
         if isinstance(verdict, tuple):
@@ -148,11 +170,12 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             refusal = admission_refusal(self.scope, runtime.connections)
             if refusal is not None:
                 raise refusal
-            key, group, store = await self.resolve_target()
+            key = self.resolve_target()
             self.can_write = await self.current_role_can_write()
             self.identity = identity_of(user)
             registry = runtime.get(RoomRegistry)
-            self.room = await registry.acquire(key, group, store)
+            kind = self._kind()
+            self.room = await registry.acquire(key, kind.group(self.object_id), kind.store(), kind.hooks())
             self.registry = registry
         except RefusedError as refused:
             await self.accept()

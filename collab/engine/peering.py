@@ -276,6 +276,8 @@ class Peering:
             if "sent_at" in message:
                 metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - message["sent_at"]))
         metrics.UPDATES.labels("repair" if direct else "peer").inc()
+        author = message.get("author")
+        room.observe(forward, author if isinstance(author, int) else None, local=False)
         await room.send_to_local(encode_update(forward), exclude=None)
 
     async def _on_flushed(self, origin: str, message: Message) -> None:

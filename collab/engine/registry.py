@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from collab.engine.hooks import NO_HOOKS, RoomHooks
 from collab.engine.interfaces import RoomConfig, RoomStore
 from collab.engine.persistence import OutboxBytes
 from collab.engine.room import Room
@@ -69,8 +70,8 @@ class RoomRegistry:
                 await self._lag_monitor
             self._lag_monitor = None
 
-    async def acquire(self, key: str, group: str, store: RoomStore) -> Room:
-        """A loaded room for `key`, held until `release`."""
+    async def acquire(self, key: str, group: str, store: RoomStore, hooks: RoomHooks = NO_HOOKS) -> Room:
+        """A loaded room for `key` (with its kind's hooks), held until `release`."""
         while True:
             unloading = self._unloads.get(key)
             if unloading is not None:
@@ -78,7 +79,9 @@ class RoomRegistry:
                 continue
             room = self.rooms.get(key)
             if room is None:
-                room = self.room_factory(key, group, store, self.layer, self.config, outbox=self.outbox)
+                room = self.room_factory(
+                    key, group, store, self.layer, self.config, outbox=self.outbox, hooks=hooks
+                )
                 room.on_layer_error = self.on_layer_error
                 self.rooms[key] = room
                 self._loads[key] = asyncio.create_task(room.start())

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,6 +30,7 @@ from pycrdt import Doc, get_state, get_update
 from collab.engine.awareness import AwarenessRegistry
 from collab.engine.client_ids import ClientOwners
 from collab.engine.fold import integrates, merge
+from collab.engine.hooks import NO_HOOKS, AppliedUpdate, ProposedChange, RoomHooks
 from collab.engine.interfaces import Peer, RoomConfig, RoomStore
 from collab.engine.peering import Peering
 from collab.engine.persistence import OutboxBytes, RoomLog
@@ -58,6 +60,10 @@ from collab.realtime.close_codes import CloseCode
 __all__ = ["Peer", "Room", "RoomConfig", "RoomStore", "apply_untrusted_update"]
 
 logger = logging.getLogger(__name__)
+
+# The owner recorded for the client id a room writes corrections under: no user has id 0,
+# so no socket may write under it.
+SERVER_OWNER = 0
 
 MAX_CLIENT_IDS_PER_PEER = 8
 MAX_AWARENESS_STATE_BYTES = 16 * 1024
@@ -116,8 +122,14 @@ class Room:
         config: RoomConfig,
         clock: Callable[[], float] = time.monotonic,
         outbox: OutboxBytes | None = None,
+        hooks: RoomHooks = NO_HOOKS,
     ) -> None:
         self.key = key
+        self.hooks = hooks
+        # Kinds with a validator: a second copy of the document where each proposed update
+        # is tried (and corrected) before the room's own document or anyone else sees it.
+        self.shadow: Doc[Any] | None = None
+        self.server_client_id = 0
         self.group = group
         self.store = store
         self.layer = layer
@@ -162,6 +174,8 @@ class Room:
             self.owners.record((await self.store.load_owners(self.key)).items())
             if stored and stored != EMPTY_UPDATE:
                 self.apply(stored)
+            if self.hooks.validate is not None:
+                self._start_shadow()
         except BaseException:
             await self.peering.unsubscribe()
             raise
@@ -241,13 +255,17 @@ class Room:
             return missing
         return merge([missing, get_update(self._unintegrated, state_vector)])
 
-    def apply(self, update: bytes, checked: bool = False) -> bytes:
+    def apply(self, update: bytes, checked: bool = False, in_shadow: bool = False) -> bytes:
         """Apply an update; returns what to forward to others in its place.
 
         Usually the update itself. When it completes updates the document held
         pending, those were never forwarded nor served (a Doc's encoding leaves
-        pending structs out), so they go along with it.
+        pending structs out), so they go along with it. The shadow (if any) gets
+        it too, unless it has it already (`in_shadow`: it was validated there).
         """
+        if self.shadow is not None and not in_shadow:
+            with undecodable_is_protocol_error("update"):
+                self.shadow.apply_update(update)
         if self._unintegrated is None:
             apply_untrusted_update(self.doc, update, checked)
             if not integrates(self.doc, update):
@@ -287,7 +305,20 @@ class Room:
             update, frame = screened.update, None
             if screened.is_empty:
                 return
-        forward = self.apply(update, checked=True)
+        correction = b""
+        if self.shadow is not None:
+            verdict = self._validate(peer, update)
+            if isinstance(verdict, str):
+                metrics.FRAMES_REJECTED.labels("invalid_change").inc()
+                await peer.send_bytes(encode_permission_denied(f"change refused: {verdict}"))
+                return
+            correction = verdict
+        forward = self.apply(update, checked=True, in_shadow=self.shadow is not None)
+        if correction:
+            # One update for everyone else and for the log: never the invalid state alone.
+            forward = merge([forward, self.apply(correction, checked=True, in_shadow=True)])
+            update, frame = merge([update, correction]), None
+            await peer.send_bytes(encode_update(correction))
         claims = list(screened.claims)
         self.owners.record(claims)
         metrics.UPDATES.labels("client").inc()
@@ -295,11 +326,61 @@ class Room:
         if forward is not update or frame is None:
             frame = encode_update(forward)
         await self.send_to_local(frame, exclude=peer.peer_id)
-        message: dict[str, Any] = {"type": "room.update", "update": forward, "sent_at": time.time()}
+        message: dict[str, Any] = {
+            "type": "room.update",
+            "update": forward,
+            "sent_at": time.time(),
+            "author": peer.user_id,
+        }
         if claims:
             message["claims"] = claims
         seq = self.peering.publish(message)
         self.log.queue(update, peer.user_id, seq, claims)
+        self.observe(forward, peer.user_id, local=True)
+
+    # -- the kind's hooks ----------------------------------------------------
+
+    def _start_shadow(self) -> None:
+        if not self.server_client_id:
+            known = decode_state_vector(self.doc.get_state())
+            while not self.server_client_id or self.server_client_id in known:
+                self.server_client_id = random.getrandbits(32)
+            self.owners.record([(self.server_client_id, SERVER_OWNER)])
+        shadow: Doc[Any] = Doc(client_id=self.server_client_id)
+        shadow.apply_update(self.doc.get_update())
+        if self._unintegrated is not None:
+            shadow.apply_update(self._unintegrated)
+        self.shadow = shadow
+
+    def _validate(self, peer: Peer, update: bytes) -> bytes | str:
+        """The kind's verdict on `update`: a refusal reason, or the correction (b"" for none)."""
+        assert self.shadow is not None and self.hooks.validate is not None
+        shadow = self.shadow
+        with undecodable_is_protocol_error("update"):
+            shadow.apply_update(update)
+        proposed = shadow.get_state()
+        try:
+            reason = self.hooks.validate(ProposedChange(self.key, peer.user_id, update, shadow))
+        except Exception:
+            logger.exception("%s: the validator failed; the change is refused", self.key)
+            reason = "the change could not be checked"
+        if reason is not None:
+            self._start_shadow()  # the shadow holds the refused update: start it again
+            return reason
+        if shadow.get_state() == proposed:
+            return b""
+        return shadow.get_update(proposed)
+
+    def observe(self, update: bytes, author: int | None, local: bool) -> None:
+        """Tell the kind's observers of an applied update; a failing observer costs nothing else."""
+        if not self.hooks.observers:
+            return
+        applied = AppliedUpdate(self.key, update, author, local, self.doc)
+        for observer in self.hooks.observers:
+            try:
+                observer(applied)
+            except Exception:
+                logger.exception("%s: an update observer failed", self.key)
 
     async def _tell_foreign(self, peer: Peer, dropped: frozenset[int]) -> None:
         """Structs under another user's client id (or pre-deletions of them) were refused."""

@@ -34,7 +34,11 @@ class WatchedSocket(Protocol):
     closed: bool
     last_sent: float
 
+    def access_group(self) -> Any: ...
+
     def access_subject(self) -> Any: ...
+
+    def verdicts(self, subjects: list[Any]) -> list[Verdict]: ...
 
     async def apply_verdict(self, verdict: Verdict) -> None: ...
 
@@ -97,13 +101,14 @@ class SocketWatch:
                 await socket.keepalive()
 
     async def access_round(self) -> None:
-        by_kind: dict[Any, list[Any]] = defaultdict(list)
+        by_group: dict[Any, list[Any]] = defaultdict(list)
         for socket in list(self.sockets):
             if not socket.closed:
-                by_kind[type(socket)].append(socket)
-        for kind, sockets in by_kind.items():
+                by_group[socket.access_group()].append(socket)
+        for sockets in by_group.values():
             subjects = [socket.access_subject() for socket in sockets]
-            verdicts = await database_sync_to_async(kind.verdicts, thread_sensitive=False)(subjects)
+            check = sockets[0].verdicts  # one batched call per group (a socket class and kind)
+            verdicts = await database_sync_to_async(check, thread_sensitive=False)(subjects)
             for socket, verdict in zip(sockets, verdicts, strict=True):
                 try:
                     await socket.apply_verdict(verdict)

@@ -45,8 +45,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 def start_worker(deployment: Deployment, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     workers: list[Worker] = []
 
-    def start(**env: str) -> Worker:
-        worker = Worker(deployment, tmp_path, **env).start()
+    def start(app: str = "asgi:application", **env: str) -> Worker:
+        worker = Worker(deployment, tmp_path, app, **env).start()
         workers.append(worker)
         return worker
 

@@ -91,10 +91,13 @@ def delete_redis_prefix(redis_url: str, prefix: str) -> None:
 
 
 class Worker:
-    """One `daphne asgi:application` process."""
+    """One `daphne asgi:application` process (or another application module, `app`)."""
 
-    def __init__(self, deployment: Deployment, log_dir: Path, **env: str) -> None:
+    def __init__(
+        self, deployment: Deployment, log_dir: Path, app: str = "asgi:application", **env: str
+    ) -> None:
         self.deployment = deployment
+        self.app = app
         self.port = free_port()
         self.env = deployment.env(**env)
         self.log_path = log_dir / f"daphne-{self.port}.log"
@@ -111,7 +114,7 @@ class Worker:
     def start(self, timeout: float = 30.0) -> Worker:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), "asgi:application"],
+            [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), self.app],
             cwd=REPO,
             env=self.env,
             stdout=log,

@@ -41,6 +41,7 @@
  *         4404, 1009; 1006 = abnormal close, e.g. the HTTP upgrade was refused or the server died).
  *         A close initiated locally (disconnect / set_url / exit / provider's 30 s silence timeout)
  *         is reported as {"event": "close", "code": null, "reason": "local", "local": true}.
+ *     {"event": "permission_denied", "reason": "..."}          an Auth permission-denied frame
  *     {"event": "error", "message": "..."}                      websocket error (e.g.
  *         "Unexpected server response: 403" when the upgrade is refused, ECONNREFUSED)
  *
@@ -70,6 +71,11 @@
  *               all states known locally (own + remote).
  *   raw_send    {hex}                         -> {}            send one binary frame on the current
  *               websocket (error if not open).
+ *   map_set     {map="m", key, value}         -> {}            one transaction: Y.Map set
+ *   map         {map="m"}                     -> {entries}     the map as JSON
+ *   map_seen    {map="m", key}                -> {values}      every value the key took in this doc,
+ *               in order (recorded from the first map command on; includes local changes)
+ *   wait_map    {map="m", key, equals, timeout_ms=10000} -> {value}
  *   status                                    -> {connected, synced, url, client_id}
  *   exit                                      -> {}            reply, then exit(0)
  * ---------------------------------------------------------------------------------------------
@@ -84,6 +90,14 @@ import readline from 'node:readline'
 console.log = console.error
 console.info = console.error
 console.debug = console.error
+// y-websocket reports an Auth permission-denied frame with console.warn: tell the driver.
+const warn = console.warn
+console.warn = (...a) => {
+  const text = a.map(String).join(' ')
+  const denied = /^Permission denied to access [^\n]*\n([\s\S]*)$/.exec(text)
+  if (denied) process.stdout.write(JSON.stringify({ event: 'permission_denied', reason: denied[1] }) + '\n')
+  warn(...a)
+}
 
 function parseArgs (argv) {
   const opts = { url: null, doc: null, token: null, name: null, reconnect: true, maxBackoffMs: 2500 }
@@ -226,6 +240,24 @@ const b64 = (u8) => Buffer.from(u8).toString('base64')
 const textOf = (c) => doc.getText(c.name ?? 't')
 const num = (v, d) => (v === undefined || v === null ? d : Number(v))
 
+// Y.Map values as this doc saw them change, per map and key (watched from first use).
+const mapSeen = new Map()
+function watchedMap (name) {
+  const m = doc.getMap(name)
+  if (!mapSeen.has(name)) {
+    const seen = new Map()
+    mapSeen.set(name, seen)
+    m.observe((event) => {
+      for (const key of event.keysChanged) {
+        if (!seen.has(key)) seen.set(key, [])
+        seen.get(key).push(m.has(key) ? m.get(key) : null)
+      }
+      notifyWaiters()
+    })
+  }
+  return m
+}
+
 const commands = {
   wait_synced: (c) => waitFor(() => provider.synced || undefined, num(c.timeout_ms, 10000),
     () => `timeout waiting for sync (connected=${provider.wsconnected}, url=${provider.url})`).then(() => ({})),
@@ -302,6 +334,23 @@ const commands = {
   },
 
   status: () => ({ connected: provider.wsconnected, synced: provider.synced, url: provider.url, client_id: doc.clientID }),
+
+  map_set: (c) => {
+    if (typeof c.key !== 'string') throw new Error('map_set needs key')
+    const m = watchedMap(c.map ?? 'm')
+    doc.transact(() => m.set(c.key, c.value))
+    return {}
+  },
+  map: (c) => ({ entries: watchedMap(c.map ?? 'm').toJSON() }),
+  map_seen: (c) => {
+    watchedMap(c.map ?? 'm')
+    return { values: (mapSeen.get(c.map ?? 'm').get(c.key) ?? []).slice() }
+  },
+  wait_map: (c) => {
+    const m = watchedMap(c.map ?? 'm')
+    return waitFor(() => (m.get(c.key) === c.equals ? { value: m.get(c.key) } : undefined),
+      num(c.timeout_ms, 10000), () => `timeout in wait_map; ${c.key} is ${JSON.stringify(m.get(c.key))}`)
+  },
 
   exit: () => ({ __exit: true })
 }
