@@ -15,7 +15,6 @@ authentication is gone with 4401.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import weakref
 from collections.abc import Awaitable
@@ -28,6 +27,7 @@ from chat import selectors
 from chat.models import RoomKind
 from collab.accounts.services import socket_auths_valid
 from collab.realtime.close_codes import CloseCode
+from collab.realtime.runtime import cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +77,8 @@ class ChatWatch:
         return cls(settings.COLLAB_CHAT_CHECK_SECONDS)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while self.sockets:

@@ -9,7 +9,6 @@ to finish (so its final flush is in the database) and then loads afresh.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from collab.engine.interfaces import RoomConfig, RoomStore
 from collab.engine.persistence import OutboxBytes
 from collab.engine.room import Room
 from collab.realtime import metrics
+from collab.realtime.runtime import cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +64,8 @@ class RoomRegistry:
     async def stop(self) -> None:
         """Stop every room (each writes what it holds unwritten), then the lag monitor."""
         await self.close_all()
-        if self._lag_monitor is not None:
-            self._lag_monitor.cancel()
-            with contextlib.suppress(BaseException):
-                await self._lag_monitor
-            self._lag_monitor = None
+        await cancelled(self._lag_monitor)
+        self._lag_monitor = None
 
     async def acquire(self, key: str, group: str, store: RoomStore, hooks: RoomHooks = NO_HOOKS) -> Room:
         """A loaded room for `key` (with its kind's hooks), held until `release`."""

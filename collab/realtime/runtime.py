@@ -19,6 +19,7 @@ connection (daphne sends none; its shutdown hook stops the runtime).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -126,6 +127,15 @@ class WorkerRuntime:
             return False
         loop.call_soon_threadsafe(callback, *args)
         return True
+
+
+async def cancelled(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a service's background task and wait until it has ended (for `stop`)."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 _current: WorkerRuntime | None = None  # the one runtime of this process, while it runs

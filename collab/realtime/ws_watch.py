@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 
+from collab.realtime.runtime import cancelled
+
 logger = logging.getLogger(__name__)
 
 # What the watch learns of a socket: may write (True), may read (False), or refused (code, reason).
@@ -62,11 +64,8 @@ class SocketWatch:
         self.sockets.discard(socket)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
 
     @classmethod
     def from_settings(cls) -> SocketWatch:
