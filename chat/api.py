@@ -194,11 +194,19 @@ def _message(room: ChatRoom, message_id: int) -> ChatMessage:
     return message
 
 
-def _user(username: str) -> Any:
+def _user_id(username: str) -> int:
     user = user_named(username)
     if user is None:
         raise HttpError(404, f"no user named {username!r}")
-    return user
+    return int(user.pk)
+
+
+def _caller_id(request: HttpRequest) -> int:
+    """The signed-in caller's id (the API root authenticates every request)."""
+    user_id = request.user.pk
+    if user_id is None:  # pragma: no cover - never reached: anonymous requests are refused before
+        raise HttpError(401, "authentication required")
+    return int(user_id)
 
 
 # -- rooms -------------------------------------------------------------------
@@ -207,7 +215,7 @@ def _user(username: str) -> Any:
 @router.post("/rooms", response={201: RoomOut}, exclude_none=True)
 def create_room(request: HttpRequest, payload: RoomIn) -> Status[dict[str, Any]]:
     kind = RoomKind.PRIVATE if payload.private else RoomKind.PUBLIC
-    room = _service(services.create_room, request.user, payload.name, kind)
+    room = _service(services.create_room, _caller_id(request), payload.name, kind)
     return Status(201, _my_room_out(request, room.pk))
 
 
@@ -230,23 +238,23 @@ def update_room(request: HttpRequest, room_id: int, payload: RoomPatch) -> dict[
     if payload.name is None and payload.archived is None:
         raise HttpError(400, "give name and/or archived")
     if payload.name is not None:
-        _service(services.rename_room, room, request.user, payload.name)
+        _service(services.rename_room, room.pk, _caller_id(request), payload.name)
     if payload.archived is not None:
-        _service(services.set_archived, room, request.user, payload.archived)
+        _service(services.set_archived, room.pk, _caller_id(request), payload.archived)
     return _my_room_out(request, room.pk)
 
 
 @router.post("/rooms/{room_id}/join", response={204: None})
 def join_room(request: HttpRequest, room_id: int) -> Status[None]:
-    room = _readable_room(request, room_id)
-    _service(services.join_room, room, request.user)
+    _readable_room(request, room_id)
+    _service(services.join_room, room_id, _caller_id(request))
     return Status(204, None)
 
 
 @router.post("/rooms/{room_id}/leave", response={204: None})
 def leave_room(request: HttpRequest, room_id: int) -> Status[None]:
-    room = _readable_room(request, room_id)
-    _service(services.leave_room, room, request.user)
+    _readable_room(request, room_id)
+    _service(services.leave_room, room_id, _caller_id(request))
     return Status(204, None)
 
 
@@ -258,8 +266,8 @@ def open_direct(request: HttpRequest, payload: DirectIn) -> Status[dict[str, Any
     missing = [name for name in payload.usernames if name not in found]
     if missing:
         raise HttpError(404, f"no user named {missing[0]!r}")
-    others = [found[name] for name in payload.usernames]  # duplicates kept: the service refuses them
-    room, created = _service(services.open_direct, request.user, others)
+    others = [int(found[name].pk) for name in payload.usernames]  # duplicates kept: the service refuses them
+    room, created = _service(services.open_direct, _caller_id(request), others)
     return Status(201 if created else 200, _my_room_out(request, room.pk))
 
 
@@ -277,15 +285,15 @@ def list_members(request: HttpRequest, room_id: int) -> list[dict[str, Any]]:
 
 @router.post("/rooms/{room_id}/members", response={201: MemberIn})
 def add_member(request: HttpRequest, room_id: int, payload: MemberIn) -> Status[dict[str, str]]:
-    room = _readable_room(request, room_id)
-    _service(services.add_member, room, request.user, _user(payload.username))
+    _readable_room(request, room_id)
+    _service(services.add_member, room_id, _caller_id(request), _user_id(payload.username))
     return Status(201, {"username": payload.username})
 
 
 @router.delete("/rooms/{room_id}/members/{username}", response={204: None})
 def remove_member(request: HttpRequest, room_id: int, username: str) -> Status[None]:
-    room = _readable_room(request, room_id)
-    _service(services.remove_member, room, request.user, _user(username))
+    _readable_room(request, room_id)
+    _service(services.remove_member, room_id, _caller_id(request), _user_id(username))
     return Status(204, None)
 
 
@@ -319,13 +327,13 @@ def thread(request: HttpRequest, room_id: int, message_id: int, page: Query[Thre
 @router.post("/rooms/{room_id}/read", response=ReadOut)
 def mark_read(request: HttpRequest, room_id: int, payload: ReadIn) -> dict[str, int]:
     room = _readable_room(request, room_id)
-    last_read_seq = _service(services.mark_read, room, request.user, payload.seq)
+    last_read_seq = _service(services.mark_read, room.pk, _caller_id(request), payload.seq)
     return {"last_read_seq": last_read_seq, "unread": selectors.unread_count(room, request.user)}
 
 
 def _react(request: HttpRequest, room_id: int, message_id: int, emoji: str, add: bool) -> dict[str, Any]:
-    room = _readable_room(request, room_id)
-    message = _service(services.toggle_reaction, _message(room, message_id), request.user, emoji, add)
+    _readable_room(request, room_id)
+    message = _service(services.toggle_reaction, room_id, message_id, _caller_id(request), emoji, add)
     return message_payload(message)
 
 

@@ -296,40 +296,42 @@ class ChatConsumer(PresenceMixin, JsonSocketConsumer):
         await self.presence_activity()
 
     def _post(self, client_id: str, body: str, parent: int | None) -> tuple[ChatMessage, bool]:
-        room = ChatRoom(pk=self.room_id)  # the service locks and reads the row itself
-        return services.post_message(room, self.scope["user"], client_id, body, parent)
+        return services.post_message(self.room_id, self.user_id, client_id, body, parent)
 
     async def _edit_message(self, frame: dict[str, Any]) -> None:
-        message = await self._room_message(frame)
+        message_id = self._message_id(frame)
         body = frame.get("body")
         if not isinstance(body, str):
+            await self._require_message(message_id)
             raise services.ChatError("invalid", "message.edit needs a string body")
-        await in_write_pool(services.edit_message)(message, self.scope["user"], body)
+        await in_write_pool(services.edit_message)(self.room_id, message_id, self.user_id, body)
 
     async def _delete_message(self, frame: dict[str, Any]) -> None:
-        message = await self._room_message(frame)
-        await in_write_pool(services.delete_message)(message, self.scope["user"])
+        message_id = self._message_id(frame)
+        await in_write_pool(services.delete_message)(self.room_id, message_id, self.user_id)
 
     async def _react(self, frame: dict[str, Any]) -> None:
         await self._require_member()
-        message = await self._room_message(frame)
+        message_id = self._message_id(frame)
         emoji = frame.get("emoji")
         if not isinstance(emoji, str):
+            await self._require_message(message_id)
             raise services.ChatError("invalid_emoji", "a reaction needs a string emoji")
         add = frame["type"] == "reaction.add"
-        await in_write_pool(services.toggle_reaction)(message, self.scope["user"], emoji, add)
+        await in_write_pool(services.toggle_reaction)(self.room_id, message_id, self.user_id, emoji, add)
         await self.presence_activity()
 
-    async def _room_message(self, frame: dict[str, Any]) -> ChatMessage:
+    def _message_id(self, frame: dict[str, Any]) -> int:
+        """The frame's message id; the service finds the message in this room (or says not_found)."""
         message_id = frame.get("id")
         if not isinstance(message_id, int) or isinstance(message_id, bool):
             raise services.ChatError("invalid", "the frame needs an integer message id")
-        message: ChatMessage | None = await database_sync_to_async(selectors.message_in_room)(
-            self.room_id, message_id
-        )
-        if message is None:
+        return message_id
+
+    async def _require_message(self, message_id: int) -> None:
+        """Before refusing a malformed frame: an unknown message is reported first, as it always was."""
+        if not await database_sync_to_async(selectors.message_exists)(self.room_id, message_id):
             raise services.ChatError("not_found", "no such message in this room")
-        return message
 
     async def _typing(self, frame: dict[str, Any]) -> None:
         await self._require_member()
@@ -370,8 +372,7 @@ class ChatConsumer(PresenceMixin, JsonSocketConsumer):
         await self.presence_activity()
 
     def _mark_read(self, seq: int) -> int:
-        room = ChatRoom(pk=self.room_id)  # the service reads what it needs under its own lock
-        return services.mark_read(room, self.scope["user"], seq)
+        return services.mark_read(self.room_id, self.user_id, seq)
 
     async def _presence(self, frame: dict[str, Any]) -> None:
         state = frame.get("state")

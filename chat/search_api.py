@@ -17,7 +17,6 @@ from ninja.errors import HttpError
 
 from chat import search as chat_search
 from chat import selectors
-from chat.models import ChatRoom
 from chat.payloads import message_payload
 
 router = Router(tags=["chat"])
@@ -60,7 +59,7 @@ def search_messages(request: HttpRequest, params: Query[SearchQueryIn]) -> dict[
     limit = max(1, min(params.limit, chat_search.MAX_LIMIT))
     room = None
     if params.room is not None:
-        room = ChatRoom.objects.filter(pk=params.room).first()
+        room = selectors.room_by_id(params.room)
         if room is None:
             raise HttpError(404, "unknown room")
         if not selectors.can_read(room, request.user):

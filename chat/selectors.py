@@ -87,6 +87,10 @@ def message_in_room(room_id: int, message_id: int) -> ChatMessage | None:
     return with_payload_relations(ChatMessage.objects.filter(room_id=room_id, pk=message_id)).first()
 
 
+def message_exists(room_id: int, message_id: int) -> bool:
+    return ChatMessage.objects.filter(room_id=room_id, pk=message_id).exists()
+
+
 def thread_page(room_id: int, parent_id: int, after_seq: int = 0, limit: int = 50) -> Page:
     """Replies to `parent_id` after `after_seq`, oldest first, at most `limit`.
 

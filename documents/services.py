@@ -1,10 +1,13 @@
-"""Writes to documents. Real-time consequences are sent after commit."""
+"""Writes to documents. Real-time consequences are sent after commit.
+
+Services take ids (`document_id`, `owner_id`) and load and lock the document themselves;
+an unknown document is `DocumentError(..., status=404)`.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
@@ -41,9 +44,9 @@ def room_group(document_id: uuid.UUID) -> str:
 
 
 @transaction.atomic
-def create_document(owner: Any, title: str) -> Document:
-    document = Document.objects.create(title=_clean_title(title), created_by=owner)
-    DocumentMember.objects.create(document=document, user=owner, role=Role.OWNER)
+def create_document(owner_id: int, title: str) -> Document:
+    document = Document.objects.create(title=_clean_title(title), created_by_id=owner_id)
+    DocumentMember.objects.create(document=document, user_id=owner_id, role=Role.OWNER)
     return document
 
 
@@ -54,62 +57,68 @@ def _clean_title(title: str) -> str:
     return title
 
 
-def rename_document(document: Document, title: str) -> Document:
-    document.title = _clean_title(title)
+def _locked_document(document_id: uuid.UUID) -> Document:
+    """The document row, locked until the transaction ends: its membership changes serialise here
+    (two owners demoting each other at once). An unknown document is 404."""
+    document = Document.objects.select_for_update().filter(pk=document_id).first()
+    if document is None:
+        raise DocumentError("unknown document", status=404)
+    return document
+
+
+@transaction.atomic
+def rename_document(document_id: uuid.UUID, title: str) -> Document:
+    title = _clean_title(title)
+    document = _locked_document(document_id)
+    document.title = title
     document.save(update_fields=["title", "updated_at"])
     return document
 
 
 @transaction.atomic
-def delete_document(document: Document) -> None:
-    group = room_group(document.pk)
-    document.delete()
-    room_control_on_commit(group, "deleted")
+def delete_document(document_id: uuid.UUID) -> None:
+    _locked_document(document_id).delete()
+    room_control_on_commit(room_group(document_id), "deleted")
 
 
 @transaction.atomic
-def set_member(document: Document, username: str, role: str) -> DocumentMember:
+def set_member(document_id: uuid.UUID, username: str, role: str) -> DocumentMember:
     if role not in Role.values:
         raise DocumentError("role must be owner, editor or viewer")
     user = get_user_model().objects.filter(username=canonical_username(username)).first()
     if user is None:
         raise DocumentError(f"no user named {username!r}", status=404)
-    _lock_memberships(document)
+    _locked_document(document_id)
     member, created = DocumentMember.objects.select_for_update().get_or_create(
-        document=document, user=user, defaults={"role": role}
+        document_id=document_id, user=user, defaults={"role": role}
     )
     if not created and member.role != role:
         if member.role == Role.OWNER and role != Role.OWNER:
-            _ensure_another_owner(document, user.pk)
+            _ensure_another_owner(document_id, user.pk)
         member.role = role
         member.save(update_fields=["role"])
-    room_control_on_commit(room_group(document.pk), "access_changed", user_id=user.pk)
+    room_control_on_commit(room_group(document_id), "access_changed", user_id=user.pk)
     return member
 
 
 @transaction.atomic
-def remove_member(document: Document, username: str) -> None:
-    _lock_memberships(document)
+def remove_member(document_id: uuid.UUID, username: str) -> None:
+    _locked_document(document_id)
     member = (
         DocumentMember.objects.select_for_update()
-        .filter(document=document, user__username=canonical_username(username))
+        .filter(document_id=document_id, user__username=canonical_username(username))
         .first()
     )
     if member is None:
         raise DocumentError(f"{username!r} is not a member", status=404)
     if member.role == Role.OWNER:
-        _ensure_another_owner(document, member.user_id)
+        _ensure_another_owner(document_id, member.user_id)
     member.delete()
-    room_control_on_commit(room_group(document.pk), "access_changed", user_id=member.user_id)
+    room_control_on_commit(room_group(document_id), "access_changed", user_id=member.user_id)
 
 
-def _lock_memberships(document: Document) -> None:
-    """Membership changes of one document serialise (two owners demoting each other at once)."""
-    Document.objects.select_for_update().filter(pk=document.pk).first()
-
-
-def _ensure_another_owner(document: Document, leaving_user_id: int) -> None:
-    others = DocumentMember.objects.filter(document=document, role=Role.OWNER).exclude(
+def _ensure_another_owner(document_id: uuid.UUID, leaving_user_id: int) -> None:
+    others = DocumentMember.objects.filter(document_id=document_id, role=Role.OWNER).exclude(
         user_id=leaving_user_id
     )
     if not others.exists():

@@ -1,5 +1,8 @@
 """Writes to chat rooms. Every change of a room's log takes the room's next numbers under its row lock.
 
+Services take ids (`room_id`, `message_id`, `actor_id`/`user_id`) and load and lock what they
+decide on themselves; an unknown room, message or user is `ChatError("not_found")`.
+
 `base`: errors, the lock, events; `messages`: post/edit/delete/react; `rooms`:
 rooms, direct rooms, read markers; `members`: who is in a room; `ratelimit`.
 """
@@ -21,7 +24,6 @@ from chat.services.rooms import (
     mark_read,
     open_direct,
     rename_room,
-    room_info,
     set_archived,
 )
 
@@ -43,7 +45,6 @@ __all__ = [
     "post_message",
     "remove_member",
     "rename_room",
-    "room_info",
     "set_archived",
     "toggle_reaction",
 ]

@@ -15,11 +15,14 @@ sequence stays gap-free).
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 
 from chat.models import ChangeKind, ChatMessage
+from chat.services.base import user_from_row
 
 _POST = """
 WITH room AS (
@@ -47,8 +50,21 @@ INSERT INTO chat_chatmessage (
 SELECT %(room)s, last_seq, last_version, last_version, %(client_id)s, %(author)s, %(body)s,
        NULL, now(), NULL, NULL, %(created)s, 0
 FROM numbered
-RETURNING id, seq, created_version, created_at
+RETURNING id, seq, created_version, created_at, ({author_name})
 """
+
+
+@functools.cache
+def _post_statement() -> str:
+    """The statement, also returning the author's username (the announcement names the author)."""
+    model, quote = get_user_model(), connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    name = next(field.column for field in fields if field.attname == model.USERNAME_FIELD)
+    pk = next(field.column for field in fields if field.primary_key)
+    author_name = (
+        f"SELECT u.{quote(name)} FROM {quote(model._meta.db_table)} u WHERE u.{quote(pk)} = %(author)s"
+    )
+    return _POST.replace("{author_name}", author_name)
 
 
 def new_message(
@@ -73,11 +89,11 @@ def supported() -> bool:
     return connection.vendor == "postgresql"
 
 
-def try_post(room_id: int, author: Any, client_id: str, body: str) -> ChatMessage | None:
+def try_post(room_id: int, author_id: int, client_id: str, body: str) -> ChatMessage | None:
     """The stored message, or None when the general path must handle this post."""
-    params = {
+    params: dict[str, int | str] = {
         "room": room_id,
-        "author": author.pk,
+        "author": author_id,
         "client_id": client_id,
         "body": body,
         "created": ChangeKind.CREATED.value,
@@ -87,13 +103,14 @@ def try_post(room_id: int, author: Any, client_id: str, body: str) -> ChatMessag
     scope = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
         with scope, connection.cursor() as cursor:
-            cursor.execute(_POST, params)
+            cursor.execute(_post_statement(), params)
             row = cursor.fetchone()
     except IntegrityError:
         return None  # a concurrent retry of the same client id won the race
     if row is None:
         return None
-    message_id, seq, version, created_at = row
+    message_id, seq, version, created_at, author_name = row
+    author = user_from_row(author_id, author_name)
     message = new_message(room_id, seq, version, client_id, author, body, None)
     message.id, message.created_at = message_id, created_at
     message._state.adding = False

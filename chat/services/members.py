@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
-from chat.models import ChatMember, ChatRoom, MemberRole, RoomKind
+from chat.models import ChatMember, MemberRole, RoomKind
 from chat.services.base import (
     ChatError,
     lock_room,
@@ -14,21 +12,23 @@ from chat.services.base import (
     require_owner,
     require_unarchived,
     role_of,
+    username_of,
 )
 
 
-def _enter(room: ChatRoom, user: Any) -> ChatMember:
-    member, created = ChatMember.objects.get_or_create(room_id=room.pk, user=user)
+def _enter(room_id: int, user_id: int) -> ChatMember:
+    username = username_of(user_id)
+    member, created = ChatMember.objects.get_or_create(room_id=room_id, user_id=user_id)
     if created:
-        membership_event(room.pk, user, "added")
+        membership_event(room_id, user_id, username, "added")
     return member
 
 
-def add_member(room: ChatRoom, actor: Any, new_member: Any) -> ChatMember:
+def add_member(room_id: int, actor_id: int, user_id: int) -> ChatMember:
     """Invite someone: owners of private rooms, any member of a public room; never into a direct room."""
     with transaction.atomic():
-        locked = lock_room(room.pk)
-        role = role_of(room.pk, actor)
+        locked = lock_room(room_id)
+        role = role_of(room_id, actor_id)
         if (
             role is None
             or locked.kind == RoomKind.DIRECT
@@ -36,16 +36,16 @@ def add_member(room: ChatRoom, actor: Any, new_member: Any) -> ChatMember:
         ):
             raise ChatError("forbidden", "you cannot add members to this room")
         require_unarchived(locked)
-        return _enter(room, new_member)
+        return _enter(room_id, user_id)
 
 
-def join_room(room: ChatRoom, user: Any) -> ChatMember:
+def join_room(room_id: int, user_id: int) -> ChatMember:
     with transaction.atomic():
-        locked = lock_room(room.pk)
+        locked = lock_room(room_id)
         if locked.kind != RoomKind.PUBLIC:
             raise ChatError("forbidden", "private rooms are joined by invitation")
         require_unarchived(locked)
-        return _enter(room, user)
+        return _enter(room_id, user_id)
 
 
 def _refuse_last_owner(member: ChatMember) -> None:
@@ -57,30 +57,35 @@ def _refuse_last_owner(member: ChatMember) -> None:
         raise ChatError("last_owner", "the last owner cannot leave while other members remain")
 
 
-def _exit(member: ChatMember, user: Any) -> None:
+def _membership(room_id: int, user_id: int) -> ChatMember | None:
+    """The member row, with the username its removal is announced under."""
+    return ChatMember.objects.select_related("user").filter(room_id=room_id, user_id=user_id).first()
+
+
+def _exit(member: ChatMember) -> None:
     _refuse_last_owner(member)
     member.delete()
-    membership_event(member.room_id, user, "removed")
+    membership_event(member.room_id, member.user_id, member.user.get_username(), "removed")
 
 
-def leave_room(room: ChatRoom, user: Any) -> None:
+def leave_room(room_id: int, user_id: int) -> None:
     """Leave a public or private room (a direct room is exactly its people: nobody leaves it)."""
     with transaction.atomic():
-        locked = lock_room(room.pk)
+        locked = lock_room(room_id)
         if locked.kind == RoomKind.DIRECT:
             raise ChatError("forbidden", "nobody leaves a direct room")
-        member = ChatMember.objects.filter(room_id=room.pk, user_id=user.pk).first()
+        member = _membership(room_id, user_id)
         if member is None:
             raise ChatError("not_member", "you are not a member of this room")
-        _exit(member, user)
+        _exit(member)
 
 
-def remove_member(room: ChatRoom, actor: Any, username_user: Any) -> None:
+def remove_member(room_id: int, actor_id: int, user_id: int) -> None:
     """An owner removes someone (themselves too, under the last-owner rule)."""
     with transaction.atomic():
-        locked = lock_room(room.pk)
-        require_owner(locked, actor, "remove members")
-        member = ChatMember.objects.filter(room_id=room.pk, user_id=username_user.pk).first()
+        locked = lock_room(room_id)
+        require_owner(locked, actor_id, "remove members")
+        member = _membership(room_id, user_id)
         if member is None:
-            raise ChatError("not_found", f"{username_user.get_username()} is not a member of this room")
-        _exit(member, username_user)
+            raise ChatError("not_found", f"{username_of(user_id)} is not a member of this room")
+        _exit(member)

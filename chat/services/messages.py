@@ -7,8 +7,6 @@ frame type) and is announced to the room after commit with the message's whole s
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,11 +18,13 @@ from chat.services.base import (
     RateLimited,
     announce,
     clean_text,
+    load_message,
     lock_room,
     require_member,
     require_unarchived,
     role_of,
     take_numbers,
+    user_from_row,
 )
 from chat.services.fastpost import new_message
 from chat.services.ratelimit import Slots
@@ -60,8 +60,8 @@ def _clean_emoji(emoji: str) -> str:
     return clean_text(emoji, "the emoji")
 
 
-def _stored(room_id: int, author: Any, client_id: str) -> ChatMessage | None:
-    return ChatMessage.objects.filter(room_id=room_id, author=author, client_id=client_id).first()
+def _stored(room_id: int, author_id: int, client_id: str) -> ChatMessage | None:
+    return ChatMessage.objects.filter(room_id=room_id, author_id=author_id, client_id=client_id).first()
 
 
 def _check_parent(room_id: int, parent_id: int | None) -> None:
@@ -85,18 +85,18 @@ def _retried(stored: ChatMessage) -> ChatMessage:
 
 
 def _post_in_one_statement(
-    room: ChatRoom, author: Any, client_id: str, body: str
+    room_id: int, author_id: int, client_id: str, body: str
 ) -> tuple[ChatMessage, bool] | None:
     """The common case in one round trip (see fastpost); None hands over to the general path."""
     with Slots() as slots:  # a failed statement (the database down) gives the slot back
         try:
-            slots.take(room.pk, author.pk)  # before the statement: the row lock is not held meanwhile
+            slots.take(room_id, author_id)  # before the statement: the row lock is not held meanwhile
         except RateLimited:
-            stored = _stored(room.pk, author, client_id)
+            stored = _stored(room_id, author_id, client_id)
             if stored is not None:
                 return _retried(stored), False  # a retry is never refused
             raise
-        message = fastpost.try_post(room.pk, author, client_id, body)
+        message = fastpost.try_post(room_id, author_id, client_id, body)
         if message is None:
             slots.give_back()  # a retry, or refused: the general path decides
             return None
@@ -105,7 +105,7 @@ def _post_in_one_statement(
 
 
 def post_message(
-    room: ChatRoom, author: Any, client_id: str, body: str, parent_id: int | None = None
+    room_id: int, author_id: int, client_id: str, body: str, parent_id: int | None = None
 ) -> tuple[ChatMessage, bool]:
     """Store a message once per (room, author, client id); returns (message, created).
 
@@ -116,25 +116,26 @@ def post_message(
     client_id = _clean_client_id(client_id)
     body = _clean_body(body)
     if parent_id is None and fastpost.supported():
-        posted = _post_in_one_statement(room, author, client_id, body)
+        posted = _post_in_one_statement(room_id, author_id, client_id, body)
         if posted is not None:
             return posted
     # Slots outside the transaction: a rule broken after counting, or a failed commit, gives it back.
     with Slots() as slots, transaction.atomic():
-        # One round trip locks the room and reads the author's role. A concurrent retry of
-        # the same client id waits here, then finds the stored message.
-        locked = lock_room(room.pk, member=author)
-        stored = _stored(room.pk, author, client_id)
+        # One round trip locks the room and reads the author's role and name. A concurrent
+        # retry of the same client id waits here, then finds the stored message.
+        locked = lock_room(room_id, member_id=author_id)
+        stored = _stored(room_id, author_id, client_id)
         if stored is not None:
             return _retried(stored), False
         # Checked under the lock: a removal or a deletion of the parent that committed first wins.
         if locked.member_role is None:  # type: ignore[attr-defined]
             raise ChatError("not_member", "join the room first")
-        _check_parent(room.pk, parent_id)
+        _check_parent(room_id, parent_id)
         require_unarchived(locked)
-        slots.take(room.pk, author.pk)
+        slots.take(room_id, author_id)
         seq, version = take_numbers(locked, new_message=True)
-        message = new_message(room.pk, seq, version, client_id, author, body, parent_id)
+        author = user_from_row(author_id, locked.member_name)  # type: ignore[attr-defined]
+        message = new_message(room_id, seq, version, client_id, author, body, parent_id)
         message.save(force_insert=True)
         if parent_id is not None:
             # The parent's state changes but not its version: its thread's replies carry the news.
@@ -151,17 +152,17 @@ def _record_change(room: ChatRoom, message: ChatMessage, kind: ChangeKind, field
     announce(message)
 
 
-def edit_message(message: ChatMessage, editor: Any, body: str) -> ChatMessage:
+def edit_message(room_id: int, message_id: int, editor_id: int, body: str) -> ChatMessage:
     """The author replaces the body; not once deleted, nor in an archived room."""
-    if message.author_id != editor.pk:
-        raise ChatError("forbidden", "only the author can edit a message")
-    body = _clean_body(body)
     with Slots() as slots, transaction.atomic():
-        room = lock_room(message.room_id)
+        room = lock_room(room_id)
+        message = load_message(room_id, message_id)  # as every other writer left it: they wait for us
+        if message.author_id != editor_id:
+            raise ChatError("forbidden", "only the author can edit a message")
+        body = _clean_body(body)
         require_unarchived(room)
-        require_member(room.pk, editor)  # someone who left no longer edits what they wrote there
-        slots.take(room.pk, editor.pk, kind="change")
-        message.refresh_from_db()  # the state every other writer left, now that they wait for us
+        require_member(room_id, editor_id)  # someone who left no longer edits what they wrote there
+        slots.take(room_id, editor_id, kind="change")
         if message.deleted_at is not None:
             raise ChatError("deleted", "a deleted message cannot be edited")
         message.body = body
@@ -170,20 +171,20 @@ def edit_message(message: ChatMessage, editor: Any, body: str) -> ChatMessage:
     return message
 
 
-def delete_message(message: ChatMessage, actor: Any) -> ChatMessage:
+def delete_message(room_id: int, message_id: int, actor_id: int) -> ChatMessage:
     """The author or a room owner empties the message; it stays as a tombstone (seq, replies kept).
 
     Its reactions go with the body. Deleting a deleted message changes nothing.
     """
     with transaction.atomic():
-        room = lock_room(message.room_id)
-        role = role_of(room.pk, actor)
+        room = lock_room(room_id)
+        message = load_message(room_id, message_id)
+        role = role_of(room_id, actor_id)
         if role is None:
             raise ChatError("not_member", "join the room first")
-        if message.author_id != actor.pk and role != MemberRole.OWNER:
+        if message.author_id != actor_id and role != MemberRole.OWNER:
             raise ChatError("forbidden", "only the author or a room owner can delete a message")
         require_unarchived(room)
-        message.refresh_from_db()
         if message.deleted_at is not None:
             return message
         ChatReaction.objects.filter(message=message).delete()
@@ -193,44 +194,44 @@ def delete_message(message: ChatMessage, actor: Any) -> ChatMessage:
     return message
 
 
-def _store_reaction(message: ChatMessage, user: Any, emoji: str, add: bool) -> bool:
+def _store_reaction(message: ChatMessage, user_id: int, emoji: str, add: bool) -> bool:
     """Add or remove one reaction; False when there was nothing to do."""
     if add:
-        _, created = ChatReaction.objects.get_or_create(message=message, user=user, emoji=emoji)
+        _, created = ChatReaction.objects.get_or_create(message=message, user_id=user_id, emoji=emoji)
         return created
-    removed, _ = ChatReaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+    removed, _ = ChatReaction.objects.filter(message=message, user_id=user_id, emoji=emoji).delete()
     return removed > 0
 
 
-def _check_reaction_room(message: ChatMessage, user: Any, emoji: str) -> None:
+def _check_reaction_room(message: ChatMessage, user_id: int, emoji: str) -> None:
     """Bound what a message carries: every frame and page repeats its reactions."""
     reactions = ChatReaction.objects.filter(message=message)
-    if reactions.filter(user=user, emoji=emoji).exists():
+    if reactions.filter(user_id=user_id, emoji=emoji).exists():
         return  # already there: a no-op, not a new reaction
-    if reactions.filter(user=user).count() >= MAX_REACTIONS_PER_USER:
+    if reactions.filter(user_id=user_id).count() >= MAX_REACTIONS_PER_USER:
         raise ChatError("too_many_reactions", f"at most {MAX_REACTIONS_PER_USER} reactions per person")
     distinct = reactions.values("emoji").distinct()
     if not reactions.filter(emoji=emoji).exists() and distinct.count() >= MAX_EMOJI_PER_MESSAGE:
         raise ChatError("too_many_reactions", f"at most {MAX_EMOJI_PER_MESSAGE} different emoji per message")
 
 
-def toggle_reaction(message: ChatMessage, user: Any, emoji: str, add: bool) -> ChatMessage:
+def toggle_reaction(room_id: int, message_id: int, user_id: int, emoji: str, add: bool) -> ChatMessage:
     """A member adds or removes their `emoji` on a message: one version and one announcement.
 
     Adding a reaction already there or removing one that is not is a no-op:
     no version, no event.
     """
-    emoji = _clean_emoji(emoji)
     with Slots() as slots, transaction.atomic():
-        room = lock_room(message.room_id)
-        require_member(room.pk, user)
+        room = lock_room(room_id)
+        message = load_message(room_id, message_id)
+        emoji = _clean_emoji(emoji)
+        require_member(room_id, user_id)
         require_unarchived(room)
-        message.refresh_from_db()
         if message.deleted_at is not None:
             raise ChatError("deleted", "a deleted message cannot be reacted to")
         if add:
-            _check_reaction_room(message, user, emoji)
-        slots.take(room.pk, user.pk, kind="change")
-        if _store_reaction(message, user, emoji, add):
+            _check_reaction_room(message, user_id, emoji)
+        slots.take(room_id, user_id, kind="change")
+        if _store_reaction(message, user_id, emoji, add):
             _record_change(room, message, ChangeKind.REACTED, [])
     return message

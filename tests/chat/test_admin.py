@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 def test_admin_pages_render_and_messages_are_read_only() -> None:
     alice = user("alice")
     room = room_with(alice)
-    message, _ = services.post_message(room, alice, "a-0", "hello")
-    services.toggle_reaction(message, alice, "👍", add=True)
+    message, _ = services.post_message(room.pk, alice.pk, "a-0", "hello")
+    services.toggle_reaction(message.room_id, message.pk, alice.pk, "👍", add=True)
     admin = get_user_model().objects.create_superuser("root", password="x")
     client = Client()
     client.force_login(admin)

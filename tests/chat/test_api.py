@@ -39,8 +39,8 @@ def test_rooms_members_unread_and_history(client: Client) -> None:
     users = get_user_model().objects
     room = ChatRoom.objects.get(pk=room_id)
     for index in range(7):
-        services.post_message(room, users.get(username="alice"), f"a-{index}", f"hello {index}")
-    services.post_message(room, users.get(username="bob"), "b-0", "hi")
+        services.post_message(room.pk, users.get(username="alice").pk, f"a-{index}", f"hello {index}")
+    services.post_message(room.pk, users.get(username="bob").pk, "b-0", "hi")
 
     rooms: list[dict[str, Any]] = call(client, "get", "/api/chat/rooms", bob).json()
     assert [(r["name"], r["unread"]) for r in rooms] == [("team", 7)]  # his own message is not unread
@@ -126,8 +126,8 @@ def test_leave_members_and_removal(client: Client) -> None:
     path = f"/api/chat/rooms/{room_id}"
     for name in ("bob", "carol"):
         assert call(client, "post", f"{path}/members", alice, {"username": name}).status_code == 201
-    services.post_message(ChatRoom.objects.get(pk=room_id), person("alice"), "a-0", "hi")
-    services.mark_read(ChatRoom.objects.get(pk=room_id), person("bob"), 1)
+    services.post_message(room_id, person("alice").pk, "a-0", "hi")
+    services.mark_read(room_id, person("bob").pk, 1)
     members = call(client, "get", f"{path}/members", carol).json()
     assert members == [
         {"username": "alice", "role": "owner", "last_read_seq": 0},
@@ -178,9 +178,9 @@ def test_threads_reactions_and_message_fields(client: Client) -> None:
     room_id = call(client, "post", "/api/chat/rooms", alice, {"name": "lobby"}).json()["id"]
     room = ChatRoom.objects.get(pk=room_id)
     path = f"/api/chat/rooms/{room_id}"
-    parent, _ = services.post_message(room, person("alice"), "a-0", "question")
+    parent, _ = services.post_message(room.pk, person("alice").pk, "a-0", "question")
     for index in range(3):
-        services.post_message(room, person("alice"), f"r-{index}", f"reply {index}", parent.pk)
+        services.post_message(room.pk, person("alice").pk, f"r-{index}", f"reply {index}", parent.pk)
     other = call(client, "post", "/api/chat/rooms", alice, {"name": "other"}).json()["id"]
 
     thread = call(client, "get", f"{path}/messages/{parent.pk}/thread?limit=2", bob).json()
@@ -214,7 +214,7 @@ def test_threads_reactions_and_message_fields(client: Client) -> None:
         "reply_count", "reactions", "created_at", "edited_at", "deleted", "change",
     }  # fmt: skip
     assert [(m["parent_id"], m["reply_count"]) for m in page] == [(None, 3)] + [(parent.pk, 0)] * 3
-    services.delete_message(parent, person("alice"))
+    services.delete_message(parent.room_id, parent.pk, person("alice").pk)
     assert call(client, "post", reactions, bob, {"emoji": "👍"}).status_code == 409
 
 
@@ -227,8 +227,8 @@ def test_read_markers_from_two_devices_of_one_person(client: Client) -> None:
     assert call(client, "post", f"/api/chat/rooms/{room_id}/join", phone).status_code == 204
     room = ChatRoom.objects.get(pk=room_id)
     for index in range(5):
-        services.post_message(room, person("alice"), f"a-{index}", str(index))
-    services.post_message(room, person("bob"), "b-0", "mine")  # seq 6, never unread for bob
+        services.post_message(room.pk, person("alice").pk, f"a-{index}", str(index))
+    services.post_message(room.pk, person("bob").pk, "b-0", "mine")  # seq 6, never unread for bob
 
     def unread(token: str) -> int:
         rooms = call(client, "get", "/api/chat/rooms", token).json()
@@ -254,7 +254,7 @@ def test_read_markers_from_two_devices_of_one_person(client: Client) -> None:
 def test_outsiders_get_403_from_every_call_on_a_private_room(client: Client) -> None:
     alice, eve = (register_and_token(client, name) for name in ("alice", "eve"))
     room_id = call(client, "post", "/api/chat/rooms", alice, {"name": "secret", "private": True}).json()["id"]
-    message, _ = services.post_message(ChatRoom.objects.get(pk=room_id), person("alice"), "a-0", "psst")
+    message, _ = services.post_message(room_id, person("alice").pk, "a-0", "psst")
     path = f"/api/chat/rooms/{room_id}"
     calls = [
         ("get", f"{path}/messages", None),
@@ -327,7 +327,7 @@ def test_pages_of_the_maximum_size_still_say_there_is_more(client: Client) -> No
 
 def test_resume_pages_of_the_maximum_size_still_say_there_is_more() -> None:
     alice = user("alice")
-    room = services.create_room(alice, "busy")
+    room = services.create_room(alice.pk, "busy")
     store_log(room, alice, 201)
     page = selectors.changes_page(room.pk, 0, selectors.MAX_PAGE)
     assert (len(page.messages), page.has_more) == (selectors.MAX_PAGE, True)

@@ -119,11 +119,11 @@ async def test_a_removal_whose_event_was_lost_still_closes_a_private_room() -> N
 async def test_a_client_ahead_of_the_log_still_gets_new_changes() -> None:
     alice, bob = await sync_to_async(user)("alice"), await sync_to_async(user)("bob")
     room = await sync_to_async(room_with)(alice, bob, kind=RoomKind.PRIVATE)
-    await sync_to_async(services.post_message)(room, alice, "c-1", "before")
+    await sync_to_async(services.post_message)(room.pk, alice.pk, "c-1", "before")
     socket = await open_socket(room, bob, "?after_version=999")
     [done] = await frames_of(socket, "resume.", 1)
     assert done == {"type": "resume.done", "after_version": 1}
-    await sync_to_async(services.post_message)(room, alice, "c-2", "after")
+    await sync_to_async(services.post_message)(room.pk, alice.pk, "c-2", "after")
     [frame] = await frames_of(socket, "message.", 1)
     assert frame["message"]["body"] == "after"
     await socket.disconnect()

@@ -62,10 +62,10 @@ def test_messages_edits_and_reactions_are_announced_once_and_no_ops_not_at_all(
     group = room_group(room.pk)
 
     def post() -> None:
-        services.post_message(room, alice, "a-0", "hello")
+        services.post_message(room.pk, alice.pk, "a-0", "hello")
         # A retry takes no new version; it repeats the stored state (in case the first
         # announcement was lost), which sockets that have it drop.
-        services.post_message(room, alice, "a-0", "hello")
+        services.post_message(room.pk, alice.pk, "a-0", "hello")
 
     got = capture(django_capture_on_commit_callbacks, [group], post)[group]
     assert [(e["type"], e["message"]["version_seq"], e["message"]["change"]) for e in got] == [
@@ -75,9 +75,9 @@ def test_messages_edits_and_reactions_are_announced_once_and_no_ops_not_at_all(
     message = room.messages.get()
 
     def react() -> None:
-        services.toggle_reaction(message, bob, "👍", add=True)
-        services.toggle_reaction(message, bob, "👍", add=True)
-        services.toggle_reaction(message, alice, "👍", add=False)
+        services.toggle_reaction(message.room_id, message.pk, bob.pk, "👍", add=True)
+        services.toggle_reaction(message.room_id, message.pk, bob.pk, "👍", add=True)
+        services.toggle_reaction(message.room_id, message.pk, alice.pk, "👍", add=False)
 
     got = capture(django_capture_on_commit_callbacks, [group], react)[group]
     assert len(got) == 1
@@ -91,12 +91,12 @@ def test_read_markers_go_to_the_room_and_to_all_of_the_readers_devices(
     alice, bob = user("alice"), user("bob")
     room = room_with(alice, bob)
     for index in range(3):
-        services.post_message(room, alice, f"a-{index}", str(index))
+        services.post_message(room.pk, alice.pk, f"a-{index}", str(index))
     groups = [room_group(room.pk), user_group(bob.pk), user_group(alice.pk)]
 
     def read() -> None:
-        services.mark_read(room, bob, 2)
-        services.mark_read(room, bob, 1)  # behind: no move, no event
+        services.mark_read(room.pk, bob.pk, 2)
+        services.mark_read(room.pk, bob.pk, 1)  # behind: no move, no event
 
     got = capture(django_capture_on_commit_callbacks, groups, read)
     expected = {"type": "chat.read", "room_id": room.pk, "user": "bob", "user_id": bob.pk, "seq": 2}
@@ -111,8 +111,8 @@ def test_renames_and_archives_reach_the_room_and_every_members_room_list(
     groups = [room_group(room.pk), user_group(alice.pk), user_group(bob.pk), user_group(carol.pk)]
 
     def change() -> None:
-        services.rename_room(room, alice, "renamed")
-        services.set_archived(room, alice, True)
+        services.rename_room(room.pk, alice.pk, "renamed")
+        services.set_archived(room.pk, alice.pk, True)
 
     got = capture(django_capture_on_commit_callbacks, groups, change)
     info = {"id": room.pk, "name": "renamed", "kind": "private"}
@@ -133,11 +133,11 @@ def test_membership_changes_reach_the_room_and_the_person_concerned(
     groups = [room_group(room.pk), room_group(public.pk), user_group(bob.pk), user_group(carol.pk)]
 
     def change() -> None:
-        services.add_member(room, alice, bob)
-        services.add_member(room, alice, bob)  # already in: nothing
-        services.join_room(public, carol)
-        services.remove_member(room, alice, bob)
-        services.leave_room(public, carol)
+        services.add_member(room.pk, alice.pk, bob.pk)
+        services.add_member(room.pk, alice.pk, bob.pk)  # already in: nothing
+        services.join_room(public.pk, carol.pk)
+        services.remove_member(room.pk, alice.pk, bob.pk)
+        services.leave_room(public.pk, carol.pk)
 
     got = capture(django_capture_on_commit_callbacks, groups, change)
     assert got[groups[0]] == [
@@ -158,8 +158,8 @@ def test_a_new_direct_room_appears_in_each_participants_room_list(
     groups = [user_group(alice.pk), user_group(bob.pk), user_group(carol.pk)]
 
     def open_twice() -> None:
-        services.open_direct(alice, [bob])
-        services.open_direct(bob, [alice])  # found, not created: nothing new to announce
+        services.open_direct(alice.pk, [bob.pk])
+        services.open_direct(bob.pk, [alice.pk])  # found, not created: nothing new to announce
 
     got = capture(django_capture_on_commit_callbacks, groups, open_twice)
     assert got == {
@@ -173,14 +173,14 @@ def test_a_new_direct_room_appears_in_each_participants_room_list(
 def test_refused_changes_announce_nothing(django_capture_on_commit_callbacks: Any) -> None:
     alice, bob = user("alice"), user("bob")
     room = room_with(alice, bob)
-    message, _ = services.post_message(room, alice, "a-0", "hello")
+    message, _ = services.post_message(room.pk, alice.pk, "a-0", "hello")
     with django_capture_on_commit_callbacks() as callbacks:
         for refused in (
-            lambda: services.toggle_reaction(message, bob, "no spaces", True),
-            lambda: services.edit_message(message, bob, "not mine"),
-            lambda: services.leave_room(room, alice),
-            lambda: services.rename_room(room, bob, "mine"),
-            lambda: services.post_message(room, bob, "b-0", "x", message.pk + 1000),
+            lambda: services.toggle_reaction(message.room_id, message.pk, bob.pk, "no spaces", True),
+            lambda: services.edit_message(message.room_id, message.pk, bob.pk, "not mine"),
+            lambda: services.leave_room(room.pk, alice.pk),
+            lambda: services.rename_room(room.pk, bob.pk, "mine"),
+            lambda: services.post_message(room.pk, bob.pk, "b-0", "x", message.pk + 1000),
         ):
             with pytest.raises(services.ChatError):
                 refused()

@@ -28,7 +28,7 @@ def test_simultaneous_retries_of_one_client_id_store_one_message_and_leave_no_ga
         try:
             for client_id in ids:
                 barrier.wait(timeout=10)  # four devices send the same message at the same moment
-                message, _ = services.post_message(room, alice, client_id, "hello")
+                message, _ = services.post_message(room.pk, alice.pk, client_id, "hello")
                 seqs[client_id].add(message.seq)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -53,11 +53,11 @@ def test_retries_do_not_use_up_the_rate_budget(settings: Any) -> None:
     settings.COLLAB_CHAT_RATE = "3/60"
     alice = user("alice")
     room = room_with(alice)
-    services.post_message(room, alice, "a-1", "first")
+    services.post_message(room.pk, alice.pk, "a-1", "first")
     for _ in range(5):
-        services.post_message(room, alice, "a-1", "first")  # the acknowledgement keeps getting lost
-    services.post_message(room, alice, "a-2", "second")
-    services.post_message(room, alice, "a-3", "third")
+        services.post_message(room.pk, alice.pk, "a-1", "first")  # the acknowledgement keeps getting lost
+    services.post_message(room.pk, alice.pk, "a-2", "second")
+    services.post_message(room.pk, alice.pk, "a-3", "third")
     assert list(ChatMessage.objects.filter(room=room).values_list("seq", flat=True)) == [1, 2, 3]
 
 
@@ -65,10 +65,10 @@ def test_retries_do_not_use_up_the_rate_budget(settings: Any) -> None:
 def test_the_fast_path_hands_refusals_to_the_general_rules() -> None:
     alice, eve = user("alice"), user("eve")
     room = room_with(alice)
-    assert fastpost.try_post(room.pk, eve, "e-1", "let me in") is None
-    services.set_archived(room, alice, True)
-    assert fastpost.try_post(room.pk, alice, "a-1", "archived") is None
-    assert fastpost.try_post(999_999, alice, "a-2", "nowhere") is None
+    assert fastpost.try_post(room.pk, eve.pk, "e-1", "let me in") is None
+    services.set_archived(room.pk, alice.pk, True)
+    assert fastpost.try_post(room.pk, alice.pk, "a-1", "archived") is None
+    assert fastpost.try_post(999_999, alice.pk, "a-2", "nowhere") is None
     assert ChatMessage.objects.count() == 0
     room.refresh_from_db()
     assert (room.last_seq, room.last_version) == (0, 0)

@@ -68,15 +68,15 @@ def test_posting_goes_on_while_redis_is_down_and_the_limit_still_holds(
     caplog.set_level(logging.WARNING, logger=ratelimit.__name__)
     alice = user("alice")
     room, other = room_with(alice), room_with(alice, name="other")
-    services.post_message(room, alice, "up-1", "counted in Redis")
+    services.post_message(room.pk, alice.pk, "up-1", "counted in Redis")
     assert own_redis.keys()
 
     own_redis.stop()
     counted_locally = local_slots()
     for index in range(3):  # this process knows nothing of the Redis count: a full window of its own
-        services.post_message(room, alice, f"down-{index}", "counted in process")
+        services.post_message(room.pk, alice.pk, f"down-{index}", "counted in process")
     with pytest.raises(services.RateLimited):
-        services.post_message(room, alice, "down-4", "one too many")
+        services.post_message(room.pk, alice.pk, "down-4", "one too many")
     assert local_slots() - counted_locally == 4
     assert ratelimit.SHARED_DOWN._value.get() == 1
     [warning] = outage_warnings(caplog)  # once per outage, not once per post
@@ -85,7 +85,7 @@ def test_posting_goes_on_while_redis_is_down_and_the_limit_still_holds(
 
     own_redis.start()  # empty: the server keeps nothing across restarts here
     time.sleep(ratelimit.RETRY_SECONDS)
-    services.post_message(other, alice, "back-1", "counted in Redis again")
+    services.post_message(other.pk, alice.pk, "back-1", "counted in Redis again")
     assert own_redis.keys()
     assert ratelimit.SHARED_DOWN._value.get() == 0
     assert "is back" in outage_warnings(caplog)[-1]
@@ -126,16 +126,16 @@ def test_posts_the_database_refused_give_their_slot_back(settings: Any) -> None:
             cursor.execute("SET lock_timeout = '50ms'")
         for index in range(10):  # a client retrying through the outage
             with pytest.raises(OperationalError):
-                services.post_message(room, alice, f"retry-{index}", "hello")
+                services.post_message(room.pk, alice.pk, f"retry-{index}", "hello")
     finally:
         release.set()
         holder.join()
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
     for index in range(3):  # the database is back: the whole window is still there
-        services.post_message(room, alice, f"after-{index}", "hello")
+        services.post_message(room.pk, alice.pk, f"after-{index}", "hello")
     with pytest.raises(services.RateLimited):
-        services.post_message(room, alice, "after-4", "hello")
+        services.post_message(room.pk, alice.pk, "after-4", "hello")
 
 
 @pytest.mark.django_db
@@ -143,17 +143,17 @@ def test_changes_refused_after_counting_give_their_slot_back(settings: Any) -> N
     settings.COLLAB_CHAT_RATE = "3/60"
     alice = user("alice")
     room = room_with(alice)
-    gone, _ = services.post_message(room, alice, "c-1", "to be deleted")
-    kept, _ = services.post_message(room, alice, "c-2", "to be edited")
-    services.delete_message(gone, alice)
+    gone, _ = services.post_message(room.pk, alice.pk, "c-1", "to be deleted")
+    kept, _ = services.post_message(room.pk, alice.pk, "c-2", "to be edited")
+    services.delete_message(gone.room_id, gone.pk, alice.pk)
     for _ in range(5):  # refused after the count: "deleted"
         with pytest.raises(services.ChatError) as refused:
-            services.edit_message(gone, alice, "too late")
+            services.edit_message(gone.room_id, gone.pk, alice.pk, "too late")
         assert refused.value.code == "deleted"
         with pytest.raises(services.ChatError) as refused:
-            services.toggle_reaction(gone, alice, "👍", add=True)
+            services.toggle_reaction(gone.room_id, gone.pk, alice.pk, "👍", add=True)
         assert refused.value.code == "deleted"
     for index in range(3):
-        services.edit_message(kept, alice, f"edit {index}")
+        services.edit_message(kept.room_id, kept.pk, alice.pk, f"edit {index}")
     with pytest.raises(services.RateLimited):
-        services.edit_message(kept, alice, "one too many")
+        services.edit_message(kept.room_id, kept.pk, alice.pk, "one too many")

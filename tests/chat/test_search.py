@@ -33,7 +33,9 @@ _client_ids = itertools.count()
 
 
 def post(room: ChatRoom, author: str, *bodies: str) -> list[ChatMessage]:
-    return [services.post_message(room, user(author), f"c-{next(_client_ids)}", body)[0] for body in bodies]
+    return [
+        services.post_message(room.pk, user(author).pk, f"c-{next(_client_ids)}", body)[0] for body in bodies
+    ]
 
 
 def get(client: Client, token: str, **params: Any) -> Any:
@@ -57,7 +59,7 @@ def alice(client: Client) -> str:
 
 @pytest.fixture
 def team(alice: str) -> ChatRoom:
-    return services.create_room(user("alice"), "team", RoomKind.PRIVATE)
+    return services.create_room(user("alice").pk, "team", RoomKind.PRIVATE)
 
 
 def test_ranking_by_frequency_and_length_then_newest(client: Client, alice: str, team: ChatRoom) -> None:
@@ -156,16 +158,16 @@ def test_html_and_forged_markers_come_back_as_plain_text(client: Client, alice: 
 def test_only_readable_rooms_and_live_messages(client: Client, alice: str, team: ChatRoom) -> None:
     bob = register_and_token(client, "bob")
     register_and_token(client, "carol")
-    lobby = services.create_room(user("carol"), "lobby", RoomKind.PUBLIC)  # bob has not joined
-    secret = services.create_room(user("carol"), "secret", RoomKind.PRIVATE)
-    shared = services.create_room(user("carol"), "shared", RoomKind.PRIVATE)
-    services.add_member(shared, user("carol"), user("bob"))
+    lobby = services.create_room(user("carol").pk, "lobby", RoomKind.PUBLIC)  # bob has not joined
+    secret = services.create_room(user("carol").pk, "secret", RoomKind.PRIVATE)
+    shared = services.create_room(user("carol").pk, "shared", RoomKind.PRIVATE)
+    services.add_member(shared.pk, user("carol").pk, user("bob").pk)
     post(team, "alice", "release notes for the team")
     post(lobby, "carol", "release party in the lobby")
     post(secret, "carol", "release date is secret")
     post(shared, "carol", "release checklist shared")
     gone = post(shared, "carol", "release gone")[0]
-    services.delete_message(gone, user("carol"))
+    services.delete_message(gone.room_id, gone.pk, user("carol").pk)
     hidden = post(shared, "carol", "release hidden")[0]
     ChatMessage.objects.filter(pk=hidden.pk).update(deleted_at=timezone.now())  # body kept: still excluded
 

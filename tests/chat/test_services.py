@@ -21,20 +21,20 @@ def user(name: str) -> Any:
 
 def room_with(owner: Any, *members: Any, name: str = "general", kind: str = RoomKind.PUBLIC) -> ChatRoom:
     """A room of `owner` that `members` are in too."""
-    room = services.create_room(owner, name, kind)
+    room = services.create_room(owner.pk, name, kind)
     for member in members:
-        services.add_member(room, owner, member)
+        services.add_member(room.pk, owner.pk, member.pk)
     return room
 
 
 def test_messages_get_consecutive_numbers_and_retries_store_nothing_new() -> None:
     alice = user("alice")
-    room = services.create_room(alice, "general")
-    first, created = services.post_message(room, alice, "c-1", "hello")
+    room = services.create_room(alice.pk, "general")
+    first, created = services.post_message(room.pk, alice.pk, "c-1", "hello")
     assert created and first.seq == 1
-    again, created = services.post_message(room, alice, "c-1", "hello")
+    again, created = services.post_message(room.pk, alice.pk, "c-1", "hello")
     assert not created and again.pk == first.pk
-    second, _ = services.post_message(room, alice, "c-2", "world")
+    second, _ = services.post_message(room.pk, alice.pk, "c-2", "world")
     assert second.seq == 2
     room.refresh_from_db()
     assert room.last_seq == 2
@@ -45,12 +45,12 @@ def test_edits_and_deletions_take_numbers_and_resume_returns_each_change_once() 
     alice, bob = user("alice"), user("bob")
     room = room_with(alice, bob)
     for index in range(5):
-        services.post_message(room, bob, f"b-{index}", f"message {index}")
+        services.post_message(room.pk, bob.pk, f"b-{index}", f"message {index}")
     seen_up_to = 3
     message_two = ChatMessage.objects.get(room=room, seq=2)
-    services.edit_message(message_two, bob, "message 2, edited")
+    services.edit_message(message_two.room_id, message_two.pk, bob.pk, "message 2, edited")
     message_four = ChatMessage.objects.get(room=room, seq=4)
-    services.delete_message(message_four, alice)  # the room owner may delete
+    services.delete_message(message_four.room_id, message_four.pk, alice.pk)  # the room owner may delete
     changes = selectors.changes_after(room.pk, seen_up_to)
     assert [(m.seq, m.version_seq) for m in changes] == [(5, 5), (2, 6), (4, 7)]
     room.refresh_from_db()
@@ -63,12 +63,12 @@ def test_edits_and_deletions_take_numbers_and_resume_returns_each_change_once() 
 def test_only_authors_edit_and_only_authors_or_owners_delete() -> None:
     alice, bob, carol = user("alice"), user("bob"), user("carol")
     room = room_with(alice, bob, carol)
-    message, _ = services.post_message(room, bob, "b-1", "mine")
+    message, _ = services.post_message(room.pk, bob.pk, "b-1", "mine")
     with pytest.raises(services.ChatError) as refused:
-        services.edit_message(message, carol, "not yours")
+        services.edit_message(message.room_id, message.pk, carol.pk, "not yours")
     assert refused.value.code == "forbidden"
     with pytest.raises(services.ChatError):
-        services.delete_message(message, carol)
+        services.delete_message(message.room_id, message.pk, carol.pk)
 
 
 @pytest.mark.parametrize(
@@ -77,9 +77,9 @@ def test_only_authors_edit_and_only_authors_or_owners_delete() -> None:
 )
 def test_bad_messages_are_refused_with_a_reason(client_id: str, body: str, code: str) -> None:
     alice = user("alice")
-    room = services.create_room(alice, "general")
+    room = services.create_room(alice.pk, "general")
     with pytest.raises(services.ChatError) as refused:
-        services.post_message(room, alice, client_id, body)
+        services.post_message(room.pk, alice.pk, client_id, body)
     assert refused.value.code == code
     room.refresh_from_db()
     assert (room.last_seq, room.last_version) == (0, 0)
@@ -87,9 +87,9 @@ def test_bad_messages_are_refused_with_a_reason(client_id: str, body: str, code:
 
 def test_history_pages_in_both_directions() -> None:
     alice = user("alice")
-    room = services.create_room(alice, "general")
+    room = services.create_room(alice.pk, "general")
     for index in range(10):
-        services.post_message(room, alice, f"a-{index}", str(index))
+        services.post_message(room.pk, alice.pk, f"a-{index}", str(index))
     assert [m.seq for m in selectors.history_before(room.pk, None, limit=3)] == [8, 9, 10]
     assert [m.seq for m in selectors.history_before(room.pk, 8, limit=3)] == [5, 6, 7]
     assert [m.seq for m in selectors.history_after(room.pk, 7, limit=10)] == [8, 9, 10]
@@ -105,8 +105,8 @@ def test_concurrent_writers_never_leave_a_gap_or_a_duplicate() -> None:
         try:
             for index in range(15):
                 # every message is sent twice, as a client retrying after a lost acknowledgement
-                services.post_message(room, author, f"{prefix}-{index}", "x")
-                services.post_message(room, author, f"{prefix}-{index}", "x")
+                services.post_message(room.pk, author.pk, f"{prefix}-{index}", "x")
+                services.post_message(room.pk, author.pk, f"{prefix}-{index}", "x")
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -129,17 +129,17 @@ def test_non_members_cannot_post_and_archived_rooms_take_no_messages_but_retries
     alice, bob = user("alice"), user("bob")
     room = room_with(alice)
     with pytest.raises(services.ChatError) as refused:
-        services.post_message(room, bob, "b-1", "let me in")
+        services.post_message(room.pk, bob.pk, "b-1", "let me in")
     assert refused.value.code == "not_member"
-    stored, _ = services.post_message(room, alice, "a-1", "before the archive")
-    services.set_archived(room, alice, True)
+    stored, _ = services.post_message(room.pk, alice.pk, "a-1", "before the archive")
+    services.set_archived(room.pk, alice.pk, True)
     with pytest.raises(services.ChatError) as refused:
-        services.post_message(room, alice, "a-2", "after")
+        services.post_message(room.pk, alice.pk, "a-2", "after")
     assert refused.value.code == "archived"
-    again, created = services.post_message(room, alice, "a-1", "before the archive")
+    again, created = services.post_message(room.pk, alice.pk, "a-1", "before the archive")
     assert (again.pk, created) == (stored.pk, False)  # a lost acknowledgement is still answered
-    services.set_archived(room, alice, False)
-    assert services.post_message(room, alice, "a-2", "after")[0].seq == 2
+    services.set_archived(room.pk, alice.pk, False)
+    assert services.post_message(room.pk, alice.pk, "a-2", "after")[0].seq == 2
     room.refresh_from_db()
     assert (room.last_seq, room.last_version) == (2, 2)
 
@@ -157,24 +157,24 @@ def test_the_rate_limit_counts_per_user_per_room_and_never_refuses_a_retry(setti
     settings.COLLAB_CHAT_RATE = "3/60"
     alice, bob = user("alice"), user("bob")
     room, other_room = room_with(alice, bob), room_with(alice, bob, name="other")
-    first = services.post_message(room, alice, "a-0", "0")[0]
+    first = services.post_message(room.pk, alice.pk, "a-0", "0")[0]
     for _ in range(5):  # retries (lost acknowledgements) are free
-        assert services.post_message(room, alice, "a-0", "0") == (first, False)
-    services.post_message(room, alice, "a-1", "1")
-    services.post_message(room, alice, "a-2", "2")
+        assert services.post_message(room.pk, alice.pk, "a-0", "0") == (first, False)
+    services.post_message(room.pk, alice.pk, "a-1", "1")
+    services.post_message(room.pk, alice.pk, "a-2", "2")
     with pytest.raises(services.RateLimited) as limited:
-        services.post_message(room, alice, "a-3", "3")
+        services.post_message(room.pk, alice.pk, "a-3", "3")
     assert limited.value.code == "rate_limited"
     assert 0 < limited.value.retry_after <= 60
     assert isinstance(limited.value, services.ChatError)
     # a retry of a stored message is answered even while limited, and nothing new is stored
-    assert services.post_message(room, alice, "a-2", "2")[1] is False
+    assert services.post_message(room.pk, alice.pk, "a-2", "2")[1] is False
     room.refresh_from_db()
     assert (room.last_seq, room.last_version) == (3, 3)
     assert not ChatMessage.objects.filter(client_id="a-3").exists()
     # other people in the room, and the same person in other rooms, are not affected
-    assert services.post_message(room, bob, "b-0", "bob")[1] is True
-    assert services.post_message(other_room, alice, "a-0", "elsewhere")[1] is True
+    assert services.post_message(room.pk, bob.pk, "b-0", "bob")[1] is True
+    assert services.post_message(other_room.pk, alice.pk, "a-0", "elsewhere")[1] is True
 
 
 def test_the_rate_limit_lets_messages_through_again_after_retry_after(settings: Any) -> None:
@@ -183,13 +183,13 @@ def test_the_rate_limit_lets_messages_through_again_after_retry_after(settings: 
     settings.COLLAB_CHAT_RATE = "2/1"
     alice = user("alice")
     room = room_with(alice)
-    services.post_message(room, alice, "a-0", "0")
-    services.post_message(room, alice, "a-1", "1")
+    services.post_message(room.pk, alice.pk, "a-0", "0")
+    services.post_message(room.pk, alice.pk, "a-1", "1")
     with pytest.raises(services.RateLimited) as limited:
-        services.post_message(room, alice, "a-2", "2")
+        services.post_message(room.pk, alice.pk, "a-2", "2")
     assert 0 < limited.value.retry_after <= 1
     time.sleep(limited.value.retry_after + 0.05)
-    assert services.post_message(room, alice, "a-2", "2")[0].seq == 3
+    assert services.post_message(room.pk, alice.pk, "a-2", "2")[0].seq == 3
 
 
 def test_a_malformed_rate_setting_is_a_configuration_error(settings: Any) -> None:
@@ -198,7 +198,7 @@ def test_a_malformed_rate_setting_is_a_configuration_error(settings: Any) -> Non
     settings.COLLAB_CHAT_RATE = "thirty"
     alice = user("alice")
     with pytest.raises(ImproperlyConfigured):
-        services.post_message(room_with(alice), alice, "a-0", "0")
+        services.post_message(room_with(alice).pk, alice.pk, "a-0", "0")
 
 
 # -- threads ----------------------------------------------------------------------
@@ -207,11 +207,11 @@ def test_a_malformed_rate_setting_is_a_configuration_error(settings: Any) -> Non
 def test_replies_count_on_their_parent_without_changing_its_version() -> None:
     alice, bob = user("alice"), user("bob")
     room = room_with(alice, bob)
-    parent, _ = services.post_message(room, alice, "a-0", "question")
-    services.post_message(room, bob, "b-0", "unrelated")
-    first, _ = services.post_message(room, bob, "b-1", "answer", parent.pk)
-    services.post_message(room, alice, "a-1", "thanks", parent.pk)
-    services.post_message(room, alice, "a-1", "thanks", parent.pk)  # a retry counts once
+    parent, _ = services.post_message(room.pk, alice.pk, "a-0", "question")
+    services.post_message(room.pk, bob.pk, "b-0", "unrelated")
+    first, _ = services.post_message(room.pk, bob.pk, "b-1", "answer", parent.pk)
+    services.post_message(room.pk, alice.pk, "a-1", "thanks", parent.pk)
+    services.post_message(room.pk, alice.pk, "a-1", "thanks", parent.pk)  # a retry counts once
     parent.refresh_from_db()
     assert parent.reply_count == 2
     assert (parent.version_seq, parent.last_change) == (1, "created")  # not re-sent on resume
@@ -226,15 +226,15 @@ def test_replies_count_on_their_parent_without_changing_its_version() -> None:
 def test_replies_go_to_a_live_top_level_message_of_the_same_room() -> None:
     alice = user("alice")
     room, other_room = room_with(alice), room_with(alice, name="other")
-    parent, _ = services.post_message(room, alice, "a-0", "question")
-    reply, _ = services.post_message(room, alice, "a-1", "answer", parent.pk)
-    elsewhere, _ = services.post_message(other_room, alice, "o-0", "elsewhere")
-    gone, _ = services.post_message(room, alice, "a-2", "gone")
-    services.delete_message(gone, alice)
+    parent, _ = services.post_message(room.pk, alice.pk, "a-0", "question")
+    reply, _ = services.post_message(room.pk, alice.pk, "a-1", "answer", parent.pk)
+    elsewhere, _ = services.post_message(other_room.pk, alice.pk, "o-0", "elsewhere")
+    gone, _ = services.post_message(room.pk, alice.pk, "a-2", "gone")
+    services.delete_message(gone.room_id, gone.pk, alice.pk)
     post = services.post_message
-    assert refused_code(post, room, alice, "x-1", "x", reply.pk) == "invalid"  # threads are one level
-    assert refused_code(post, room, alice, "x-2", "x", elsewhere.pk) == "unknown_parent"
-    assert refused_code(post, room, alice, "x-3", "x", 10**9) == "unknown_parent"
-    assert refused_code(post, room, alice, "x-4", "x", gone.pk) == "deleted"
+    assert refused_code(post, room.pk, alice.pk, "x-1", "x", reply.pk) == "invalid"  # threads are one level
+    assert refused_code(post, room.pk, alice.pk, "x-2", "x", elsewhere.pk) == "unknown_parent"
+    assert refused_code(post, room.pk, alice.pk, "x-3", "x", 10**9) == "unknown_parent"
+    assert refused_code(post, room.pk, alice.pk, "x-4", "x", gone.pk) == "deleted"
     room.refresh_from_db()
     assert (room.last_seq, room.last_version) == (3, 4)  # nothing refused took a number

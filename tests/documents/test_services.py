@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def document():  # type: ignore[no-untyped-def]
     owner = get_user_model().objects.create_user("owner", password="x")
-    return services.create_document(owner, "Doc")
+    return services.create_document(owner.pk, "Doc")
 
 
 def test_append_then_load_returns_everything(document) -> None:  # type: ignore[no-untyped-def]
@@ -55,8 +55,8 @@ def test_appending_to_a_deleted_document_is_dropped(document) -> None:  # type: 
 
 
 def test_one_transaction_writes_several_documents_and_skips_deleted_ones(document) -> None:  # type: ignore[no-untyped-def]
-    other = services.create_document(document.created_by, "Other")
-    gone = services.create_document(document.created_by, "Gone")
+    other = services.create_document(document.created_by_id, "Other")
+    gone = services.create_document(document.created_by_id, "Gone")
     gone_id = gone.pk
     gone.delete()
     written = services.append_updates(
@@ -79,7 +79,7 @@ def test_log_writes_do_not_wait_for_a_running_compaction() -> None:
     from django.db import connection, transaction
 
     owner = get_user_model().objects.create_user("owner", password="x")
-    document = services.create_document(owner, "Doc")
+    document = services.create_document(owner.pk, "Doc")
     services.append_updates({document.pk: [(text_update("a", client_id=1), None)]})
     locked, release = threading.Event(), threading.Event()
 
@@ -109,7 +109,7 @@ def test_log_writes_do_not_wait_for_a_running_compaction() -> None:
 def test_a_deleted_author_does_not_cost_the_batch_its_updates() -> None:
     owner = get_user_model().objects.create_user("owner", password="x")
     leaver = get_user_model().objects.create_user("leaver", password="x")
-    document = services.create_document(owner, "Doc")
+    document = services.create_document(owner.pk, "Doc")
     leaver_id = leaver.pk
     leaver.delete()  # while still connected: the admin sends no event
     batch = [(text_update("kept", client_id=1), owner.pk), (text_update("!", client_id=2), leaver_id)]
@@ -145,9 +145,9 @@ def test_a_snapshot_with_a_missing_dependency_stays_incomplete_until_it_arrives(
 
 def test_members_are_found_by_any_spelling_of_their_name(document) -> None:  # type: ignore[no-untyped-def]
     get_user_model().objects.create_user("bea", password="x")
-    member = services.set_member(document, "\uff22\uff25\uff21", "viewer")  # full-width, upper case
+    member = services.set_member(document.pk, "\uff22\uff25\uff21", "viewer")  # full-width, upper case
     assert member.user.username == "bea"
-    services.remove_member(document, "Bea")
+    services.remove_member(document.pk, "Bea")
     assert not document.members.filter(user__username="bea").exists()
 
 
@@ -165,7 +165,7 @@ def test_client_id_claims_are_written_with_the_log_and_the_first_claim_stays(doc
 @pytest.mark.django_db(transaction=True)
 def test_a_claim_of_a_deleted_user_is_dropped_and_the_updates_kept() -> None:
     owner = get_user_model().objects.create_user("owner", password="x")
-    document = services.create_document(owner, "Doc")
+    document = services.create_document(owner.pk, "Doc")
     gone = get_user_model().objects.create_user("gone", password="x")
     gone_id = gone.pk
     gone.delete()
