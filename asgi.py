@@ -14,9 +14,11 @@ from collab.conf.runtime import build_worker_runtime  # noqa: E402
 from collab.conf.ws_routing import websocket_urlpatterns  # noqa: E402
 from collab.realtime.daphne.backpressure import bound_websocket_output  # noqa: E402
 from collab.realtime.daphne.close import pass_close_reasons  # noqa: E402
+from collab.realtime.daphne.direct_frames import offer_direct_frames  # noqa: E402
 from collab.realtime.daphne.handshake import bound_daphne_handshakes  # noqa: E402
 from collab.realtime.daphne.limits import raise_daphne_message_limit  # noqa: E402
 from collab.realtime.daphne.shutdown import drain_on_shutdown, shut_down_gracefully  # noqa: E402
+from collab.realtime.daphne.writes import plain_autobahn_debug_arguments, write_at_once  # noqa: E402
 from collab.realtime.runtime import WorkerLifecycle, stop_runtime  # noqa: E402
 from collab.realtime.ws_admission import WebsocketAdmission  # noqa: E402
 from collab.realtime.ws_auth import WebsocketAuthMiddleware  # noqa: E402
@@ -27,6 +29,9 @@ bound_daphne_handshakes()
 bound_websocket_output()
 pass_close_reasons()
 shut_down_gracefully()
+write_at_once()
+offer_direct_frames()
+plain_autobahn_debug_arguments()
 drain_on_shutdown(stop_runtime)  # the rooms write what they hold, then the rest stops
 
 # The worker's runtime (rooms, presence, watches) starts before the first connection is served.

@@ -62,7 +62,9 @@ class PresenceMixin:
         )
 
     async def presence_activity(self) -> None:
-        await self.presence_hub.activity(int(self.scope["user"].pk))
+        await self.presence_hub.activity(
+            self.presence.user_id if self.presence else int(self.scope["user"].pk)
+        )
 
     async def on_release(self) -> None:
         presence, self.presence = self.presence, None

@@ -21,7 +21,7 @@ def build_worker_runtime() -> WorkerRuntime:
     runtime = WorkerRuntime()
     runtime.provide(SocketWatch, lambda _: SocketWatch.from_settings())
     runtime.provide(PresenceHub, lambda _: PresenceHub.from_settings(get_channel_layer()))
-    runtime.provide(DocumentStore, lambda _: DocumentStore())
+    runtime.provide(DocumentStore, lambda _: DocumentStore.from_settings())
     runtime.provide(
         RoomRegistry,
         lambda rt: RoomRegistry.from_settings(

@@ -36,6 +36,26 @@ def unsent_bytes(transport: Any) -> int:
     return buffered + int(getattr(transport, "_tempDataLen", 0))
 
 
+def output_allowed(protocol: Any, size: int) -> bool:
+    """Whether `size` more bytes may be queued on a websocket; drops the socket (once) if not."""
+    transport = getattr(protocol, "transport", None)
+    if transport is None:
+        return True
+    unsent = unsent_bytes(transport)
+    if unsent <= 0 or unsent + size <= settings.COLLAB_MAX_UNSENT_BYTES:
+        return True
+    if not getattr(protocol, "_collab_dropped", False):
+        protocol._collab_dropped = True
+        metrics.FRAMES_REJECTED.labels("unsent_limit").inc()
+        logger.warning(
+            "dropping a websocket that does not read (%d bytes unsent) on %s",
+            unsent,
+            getattr(getattr(protocol, "request", None), "path", "?"),
+        )
+        protocol.dropConnection(abort=True)
+    return False
+
+
 class _PauseReading:
     """A streaming producer on the transport: Twisted pauses it when the write buffer fills up."""
 
@@ -74,21 +94,8 @@ def bound_websocket_output() -> None:
 
     @functools.wraps(original_send)
     def server_send(self: Any, content: Any, binary: bool = False) -> None:
-        transport = getattr(self, "transport", None)
-        if transport is not None:
-            unsent = unsent_bytes(transport)
-            if unsent > 0 and unsent + len(content) > settings.COLLAB_MAX_UNSENT_BYTES:
-                if not getattr(self, "_collab_dropped", False):
-                    self._collab_dropped = True
-                    metrics.FRAMES_REJECTED.labels("unsent_limit").inc()
-                    logger.warning(
-                        "dropping a websocket that does not read (%d bytes unsent) on %s",
-                        unsent,
-                        getattr(self.request, "path", "?"),
-                    )
-                    self.dropConnection(abort=True)
-                return
-        original_send(self, content, binary)
+        if output_allowed(self, len(content)):
+            original_send(self, content, binary)
 
     server_send._collab_patched = True  # type: ignore[attr-defined]
     WebSocketProtocol.onOpen = on_open
