@@ -18,6 +18,7 @@ from collab.realtime.daphne.direct_frames import offer_direct_frames  # noqa: E4
 from collab.realtime.daphne.handshake import bound_daphne_handshakes  # noqa: E402
 from collab.realtime.daphne.limits import raise_daphne_message_limit  # noqa: E402
 from collab.realtime.daphne.shutdown import drain_on_shutdown, shut_down_gracefully  # noqa: E402
+from collab.realtime.daphne.unmask import unmask_small_frames_in_python  # noqa: E402
 from collab.realtime.daphne.writes import plain_autobahn_debug_arguments, write_at_once  # noqa: E402
 from collab.realtime.runtime import WorkerLifecycle, stop_runtime  # noqa: E402
 from collab.realtime.ws_admission import WebsocketAdmission  # noqa: E402
@@ -32,6 +33,7 @@ shut_down_gracefully()
 write_at_once()
 offer_direct_frames()
 plain_autobahn_debug_arguments()
+unmask_small_frames_in_python()
 drain_on_shutdown(stop_runtime)  # the rooms write what they hold, then the rest stops
 
 # The worker's runtime (rooms, presence, watches) starts before the first connection is served.

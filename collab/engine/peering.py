@@ -45,6 +45,9 @@ PEER_ONLY_MESSAGES = frozenset({"room.update", "room.awareness", "room.flushed"}
 
 Message = dict[str, Any]
 
+PEER_UPDATES = metrics.UPDATES.labels("peer")
+REPAIR_UPDATES = metrics.UPDATES.labels("repair")
+
 
 class Peering:
     def __init__(self, room: Room) -> None:
@@ -275,7 +278,7 @@ class Peering:
             self.unconfirmed.setdefault(origin, []).append((message["seq"], update, self._clock(), claims))
             if "sent_at" in message:
                 metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - message["sent_at"]))
-        metrics.UPDATES.labels("repair" if direct else "peer").inc()
+        (REPAIR_UPDATES if direct else PEER_UPDATES).inc()
         author = message.get("author")
         room.observe(forward, author if isinstance(author, int) else None, local=False)
         await room.send_to_local(encode_update(forward), exclude=None)

@@ -62,6 +62,10 @@ class Reader:
         self.pos = 0
 
     def read_var_uint(self) -> int:
+        data, pos = self.data, self.pos
+        if pos < len(data) and data[pos] < 0x80:  # most are one byte: lengths, types, small clocks
+            self.pos = pos + 1
+            return data[pos]
         value = 0
         shift = 0
         while True:
