@@ -289,10 +289,8 @@ class PresenceHub:
 
     async def stop(self) -> None:
         await self.close()
-        client = getattr(self.store, "client", None)
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.aclose()
+        with contextlib.suppress(Exception):
+            await self.store.close()  # a Redis that is down already has nothing to give back
 
     async def close(self) -> None:
         for task in self._tasks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -61,10 +62,13 @@ class PresenceMixin:
             self.presence_hub.join(self.presence, alive=lambda: not self.closed)
         )
 
+    @functools.cached_property
+    def presence_user_id(self) -> int:
+        # Read on every edit; the scope's user is a lazy object whose id never changes.
+        return int(self.scope["user"].pk)
+
     async def presence_activity(self) -> None:
-        await self.presence_hub.activity(
-            self.presence.user_id if self.presence else int(self.scope["user"].pk)
-        )
+        await self.presence_hub.activity(self.presence_user_id)
 
     async def on_release(self) -> None:
         presence, self.presence = self.presence, None

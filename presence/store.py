@@ -74,6 +74,10 @@ class PresenceStore(Protocol):
 
     async def last_active(self, user_ids: list[int]) -> dict[int, float | None]: ...
 
+    async def close(self) -> None:
+        """Give back what the store holds (the worker stops)."""
+        ...
+
 
 class MemoryPresenceStore:
     """The embedded default: one process, so one dict; locked because REST reads come from threads."""
@@ -118,6 +122,9 @@ class MemoryPresenceStore:
     async def last_active(self, user_ids: list[int]) -> dict[int, float | None]:
         with self._lock:
             return {uid: self._active.get(uid) for uid in user_ids}
+
+    async def close(self) -> None:
+        """Nothing to give back: the dict goes with the hub."""
 
 
 # Drop a connection and, if it was the user's last live one, the user: atomically, so a
@@ -210,6 +217,9 @@ class RedisPresenceStore:
             uid: (float(score) if score is not None else None)
             for uid, score in zip(user_ids, scores, strict=True)
         }
+
+    async def close(self) -> None:
+        await self.client.aclose()
 
 
 def _decode(value: bytes | str) -> str:

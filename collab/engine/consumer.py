@@ -184,7 +184,7 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             self.identity = identity_of(user)
             registry = runtime.get(RoomRegistry)
             kind = self._kind()
-            self.room = await registry.acquire(key, kind.group(self.object_id), kind.store(), kind.hooks())
+            self.room = await registry.acquire(key, kind.group(self.object_id), kind.store(), kind.hooks)
             self.registry = registry
         except RefusedError as refused:
             await self.accept()

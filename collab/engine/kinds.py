@@ -21,7 +21,8 @@ durability are the engine's and the same for every kind.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.urls import URLPattern, re_path
@@ -76,7 +77,9 @@ class RoomKind:
     def observers(self) -> Sequence[Observer]:
         return ()
 
+    @functools.cached_property
     def hooks(self) -> RoomHooks:
+        """What the kind's rooms run (built once: every socket's connect asks)."""
         validates = type(self).validate is not RoomKind.validate
         return RoomHooks(validate=self.validate if validates else None, observers=tuple(self.observers()))
 
@@ -106,7 +109,7 @@ class RoomKinds:
     def get(self, name: str) -> RoomKind:
         return self._kinds[name]
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[RoomKind]:
         return iter(list(self._kinds.values()))
 
     def routes(self) -> list[URLPattern]:

@@ -25,6 +25,9 @@ from typing import Any
 from collab.realtime.daphne.backpressure import output_allowed
 
 EXTENSION = "collab.direct_frames"
+# Only frames up to this size are kept for reuse: a fan-out sends small updates, and a large
+# answer (one socket's SyncStep2) must not stay in memory, twice, until the next frame.
+REUSED_FRAME_BYTES = 64 * 1024
 
 
 class DirectFrames:
@@ -49,7 +52,7 @@ def _prepared(factory: Any, data: bytes) -> Any:
     if last is not None and last[0] is data:
         return last[1]
     prepared = factory.prepareMessage(data, isBinary=True)
-    factory._collab_last_frame = (data, prepared)
+    factory._collab_last_frame = (data, prepared) if len(data) <= REUSED_FRAME_BYTES else None
     return prepared
 
 

@@ -65,7 +65,7 @@ def denials(peer: RecordingPeer) -> list[str]:
 
 
 async def counter_room(kind: CounterKind, layer: Any = None, key: str = "counter:c") -> Room:
-    room = Room(key, "counter.c", kind.memory, layer or InMemoryChannelLayer(), FAST, hooks=kind.hooks())
+    room = Room(key, "counter.c", kind.memory, layer or InMemoryChannelLayer(), FAST, hooks=kind.hooks)
     await room.start()
     return room
 
@@ -197,8 +197,8 @@ def test_a_kind_without_a_validator_runs_rooms_without_a_shadow() -> None:
         name = "plain"
         path = r"^ws/plain/(?P<object_id>\w+)$"
 
-    assert Plain().hooks() == RoomHooks()
-    assert CounterKind().hooks().validate is not None
+    assert Plain().hooks == RoomHooks()
+    assert CounterKind().hooks.validate is not None
 
 
 async def test_documents_keep_no_shadow_copy() -> None:

@@ -7,7 +7,12 @@ from typing import Any
 from autobahn.twisted.websocket import WebSocketServerFactory
 from django.test import override_settings
 
-from collab.realtime.daphne.direct_frames import EXTENSION, DirectFrames, direct_frames_of
+from collab.realtime.daphne.direct_frames import (
+    EXTENSION,
+    REUSED_FRAME_BYTES,
+    DirectFrames,
+    direct_frames_of,
+)
 
 OPEN, CLOSING = 1, 2
 
@@ -72,3 +77,13 @@ def test_the_scope_carries_the_connections_direct_frames() -> None:
     frames = DirectFrames(Protocol(WebSocketServerFactory()))
     assert direct_frames_of({"extensions": {EXTENSION: frames}}) is frames
     assert direct_frames_of({"type": "websocket"}) is None  # another server: the ASGI path
+
+
+def test_a_large_frame_is_not_kept_after_it_is_sent() -> None:
+    factory = WebSocketServerFactory()
+    socket = Protocol(factory)
+    DirectFrames(socket).send_binary(bytes(REUSED_FRAME_BYTES + 1))  # one socket's big answer
+    assert factory._collab_last_frame is None
+    small = bytes(10)
+    DirectFrames(socket).send_binary(small)
+    assert factory._collab_last_frame[0] is small
