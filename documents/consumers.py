@@ -60,6 +60,19 @@ class DocumentKind(RoomKind):
             return role in WRITE_ROLES
         return NO_ACCESS if selectors.document_exists(object_id) else UNKNOWN
 
+    def access_many(self, subjects: Sequence[tuple[Any, int]]) -> list[Verdict]:
+        roles = selectors.roles_of_many(list(subjects))
+        without_role = {document for document, user in subjects if (document, user) not in roles}
+        existing = selectors.existing_documents(without_role) if without_role else set()
+        verdicts: list[Verdict] = []
+        for document_id, user_id in subjects:
+            role = roles.get((document_id, user_id))
+            if role is not None:
+                verdicts.append(role in WRITE_ROLES)
+            else:
+                verdicts.append(NO_ACCESS if document_id in existing else UNKNOWN)
+        return verdicts
+
     def verdicts(self, subjects: Sequence[tuple[Any, int]]) -> list[Verdict]:
         roles = selectors.roles_of_many(list(subjects))
         existing = selectors.existing_documents({document_id for document_id, _ in subjects})

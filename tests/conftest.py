@@ -26,9 +26,9 @@ def redis_url() -> str:
 
 @pytest.fixture
 async def redis_layer(redis_url: str) -> AsyncIterator[object]:
-    from channels_redis.pubsub import RedisPubSubChannelLayer
+    from collab.realtime.redis_layer import RedisPubSubLayer
 
-    layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix=f"collab-test-{uuid.uuid4().hex[:10]}:")
+    layer = RedisPubSubLayer(hosts=[redis_url], prefix=f"collab-test-{uuid.uuid4().hex[:10]}:")
     yield layer
     await layer.flush()  # pub/sub leaves no keys behind: this closes the connections
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from channels.layers import get_channel_layer
 
 from chat.watch import ChatWatch
+from collab.engine.kinds import AccessLookups
 from collab.engine.registry import RoomRegistry
 from collab.realtime.runtime import WorkerRuntime
+from collab.realtime.ws_auth import TokenLookups
 from collab.realtime.ws_watch import SocketWatch
 from documents.store import DocumentStore
 from presence.hub import PresenceHub
@@ -19,6 +21,8 @@ from presence.hub import PresenceHub
 
 def build_worker_runtime() -> WorkerRuntime:
     runtime = WorkerRuntime()
+    runtime.provide(TokenLookups, lambda _: TokenLookups())
+    runtime.provide(AccessLookups, lambda _: AccessLookups())
     runtime.provide(SocketWatch, lambda _: SocketWatch.from_settings())
     runtime.provide(PresenceHub, lambda _: PresenceHub.from_settings(get_channel_layer()))
     runtime.provide(DocumentStore, lambda _: DocumentStore.from_settings())

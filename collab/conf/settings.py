@@ -206,7 +206,7 @@ if REDIS_URL:
     # per worker. At-most-once, like every layer; rooms repair what it drops.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "collab.realtime.redis_layer.RedisPubSubLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi:"},
         }
     }

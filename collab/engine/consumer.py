@@ -20,13 +20,14 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from collab.engine.kinds import AccessLookups
 from collab.engine.protocol import KEEPALIVE_FRAME, ProtocolError
 from collab.engine.registry import RoomRegistry
 from collab.engine.room import Room
 from collab.realtime import metrics
 from collab.realtime.close_codes import CloseCode
 from collab.realtime.daphne.direct_frames import DirectFrames, direct_frames_of
-from collab.realtime.runtime import ConnectionCount, current_runtime
+from collab.realtime.runtime import ConnectionCount, current_runtime, running_runtime
 from collab.realtime.socket_admission import RefusedError, admission_refusal
 from collab.realtime.ws_dispatch import DirectDispatchMixin
 from collab.realtime.ws_watch import SocketWatch, Verdict
@@ -100,9 +101,13 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
 
     async def current_role_can_write(self) -> bool:
         """Whether the user may write now; raises RefusedError if they lost access."""
-        verdict: Verdict = await database_sync_to_async(self._kind().access, thread_sensitive=False)(
-            self.object_id, self.user_id
-        )
+        runtime = running_runtime()
+        if runtime is not None and runtime.has(AccessLookups):
+            verdict = await runtime.get(AccessLookups).access(self._kind(), self.object_id, self.user_id)
+        else:
+            verdict = await database_sync_to_async(self._kind().access, thread_sensitive=False)(
+                self.object_id, self.user_id
+            )
         if isinstance(verdict, tuple):
             raise RefusedError(*verdict)
         return verdict

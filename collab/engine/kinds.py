@@ -25,10 +25,12 @@ import functools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from channels.db import database_sync_to_async
 from django.urls import URLPattern, re_path
 
 from collab.engine.hooks import AppliedUpdate, Observer, ProposedChange, RoomHooks
 from collab.engine.interfaces import RoomStore
+from collab.realtime.batching import Batcher
 from collab.realtime.ws_watch import Verdict
 
 if TYPE_CHECKING:
@@ -64,8 +66,14 @@ class RoomKind:
         """Sync, run in a thread: may write (True), may read (False), or (close code, reason)."""
         raise NotImplementedError
 
+    def access_many(self, subjects: Sequence[tuple[Any, int]]) -> list[Verdict]:
+        """`access` for many sockets being set up at once (`AccessLookups` gathers them);
+        override to batch the queries."""
+        return [self.access(object_id, user_id) for object_id, user_id in subjects]
+
     def verdicts(self, subjects: Sequence[tuple[Any, int]]) -> list[Verdict]:
-        """`access` for many (object id, user id) pairs at once; override to batch the queries."""
+        """For the periodic watch of open sockets: as `access`, but an object that is gone is
+        reported as such; override to batch the queries."""
         return [self.access(object_id, user_id) for object_id, user_id in subjects]
 
     # -- hooks (run on the room's thread; see collab.engine.hooks) ---------------
@@ -86,6 +94,29 @@ class RoomKind:
     def route(self) -> URLPattern:
         pattern: URLPattern = re_path(self.path, self.socket().as_asgi(kind=self))
         return pattern
+
+
+class AccessLookups:
+    """The worker's access checks for sockets being set up, one `Batcher` per kind: the
+    checks of every socket that arrives while one is in flight run as one `access_many`."""
+
+    def __init__(self) -> None:
+        self._batchers: dict[str, Batcher[tuple[Any, int], Verdict]] = {}
+
+    async def access(self, kind: RoomKind, object_id: Any, user_id: int) -> Verdict:
+        batcher = self._batchers.get(kind.name)
+        if batcher is None:
+            batcher = self._batchers[kind.name] = Batcher(functools.partial(_access_many, kind))
+        return await batcher.get((object_id, user_id))
+
+    async def stop(self) -> None:
+        for batcher in self._batchers.values():
+            await batcher.close()
+
+
+async def _access_many(kind: RoomKind, subjects: Sequence[tuple[Any, int]]) -> dict[tuple[Any, int], Verdict]:
+    verdicts = await database_sync_to_async(kind.access_many, thread_sensitive=False)(subjects)
+    return dict(zip(subjects, verdicts, strict=True))
 
 
 class RoomKinds:
@@ -118,4 +149,4 @@ class RoomKinds:
 
 room_kinds = RoomKinds()
 
-__all__ = ["AppliedUpdate", "ProposedChange", "RoomKind", "RoomKinds", "room_kinds"]
+__all__ = ["AccessLookups", "AppliedUpdate", "ProposedChange", "RoomKind", "RoomKinds", "room_kinds"]

@@ -21,6 +21,11 @@ EVENT_LOOP_LAG = Histogram(
     "How late a 100 ms timer fires on the worker's event loop (time the loop was blocked)",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+WS_SETUP_SECONDS = Histogram(
+    "collab_ws_setup_seconds",
+    "From admitting a new websocket to accepting or closing it (authentication, authorisation, room load)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.0, 10.0),
+)
 LOG_FLUSH_SECONDS = Histogram(
     "collab_log_flush_seconds",
     "Time to write one batch of updates to the durable log",

@@ -71,6 +71,9 @@ class WorkerRuntime:
             raise RuntimeError("services are declared before the runtime starts")
         self._factories.append((kind, factory))
 
+    def has(self, kind: type[T]) -> bool:
+        return kind in self._services
+
     def get(self, kind: type[T]) -> T:
         try:
             service: T = self._services[kind]

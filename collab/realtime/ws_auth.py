@@ -7,6 +7,7 @@ trusted from an allowed Origin, which is what stops cross-site hijacking.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,7 +16,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from collab.accounts.services import authenticate_token
+from collab.accounts.services import TokenAuth, authenticate_tokens
+from collab.realtime.batching import Batcher
+from collab.realtime.runtime import running_runtime
 
 Scope = dict[str, Any]
 
@@ -56,6 +59,36 @@ def origin_allowed(scope: Scope) -> bool:
     return host is not None and urlsplit(origin).netloc.lower() == host.lower()
 
 
+class TokenLookups:
+    """The worker's token authentication, batched: the tokens of every socket that
+    arrives while a lookup is in flight are looked up together (`collab.realtime.batching`)."""
+
+    def __init__(self) -> None:
+        self.batcher: Batcher[str, TokenAuth | None] = Batcher(self._fetch)
+
+    async def authenticate(self, raw: str) -> TokenAuth | None:
+        return await self.batcher.get(raw)
+
+    async def stop(self) -> None:
+        await self.batcher.close()
+
+    @staticmethod
+    async def _fetch(raws: Sequence[str]) -> dict[str, TokenAuth | None]:
+        found = await database_sync_to_async(authenticate_tokens, thread_sensitive=False)(raws)
+        return {raw: found.get(raw) for raw in raws}
+
+
+async def authenticate_socket_token(raw: str) -> TokenAuth | None:
+    """Through the worker's `TokenLookups` when a runtime runs (always under asgi.py)."""
+    runtime = running_runtime()
+    if runtime is not None and runtime.has(TokenLookups):
+        return await runtime.get(TokenLookups).authenticate(raw)
+    found: dict[str, TokenAuth] = await database_sync_to_async(authenticate_tokens, thread_sensitive=False)(
+        [raw]
+    )
+    return found.get(raw)
+
+
 class TokenOrSessionMiddleware:
     """Sets scope["user"], scope["auth_method"] ("token", "session" or None) and
     scope["token_id"] (the ApiToken's id for token auth, else None), which the
@@ -73,7 +106,7 @@ class TokenOrSessionMiddleware:
         token = token_from_scope(scope)
         if token is None:
             return await self.session_stack(scope, receive, send)
-        auth = await database_sync_to_async(authenticate_token, thread_sensitive=False)(token)
+        auth = await authenticate_socket_token(token)
         if auth is None:
             scope = dict(scope, user=AnonymousUser(), auth_method=None, token_id=None)
         else:

@@ -91,6 +91,7 @@ async def test_a_gap_is_filled_from_the_log_in_order() -> None:
     alice, bob = await sync_to_async(user)("alice"), await sync_to_async(user)("bob")
     room = await sync_to_async(room_with)(alice, bob, kind=RoomKind.PRIVATE)
     socket = await open_socket(room, bob)
+    await frames_of(socket, "presence", 1)  # set up: it has read the log's position
     messages = [await sync_to_async(commit_silently)(room, alice, f"m{i}") for i in range(3)]
     last = await sync_to_async(message_payload)(messages[-1])
     layer = get_channel_layer()

@@ -24,6 +24,7 @@ const refusals = {}
 const reasons = new Set()
 const providers = []
 let synced = 0
+let connectErrors = 0 // sockets that failed before opening (the client then backs off)
 const syncDelays = [] // ms from the socket opening to the first SyncStep2, per client
 
 const documents = String(args.doc).split(',')
@@ -35,6 +36,7 @@ for (let i = 0; i < clients; i++) {
     disableBc: true,
     maxBackoffTime: 5000
   })
+  provider.on('connection-error', () => { connectErrors++ })
   provider.on('connection-close', (event) => {
     if (event && event.code >= 4000) {
       refusals[event.code] = (refusals[event.code] ?? 0) + 1
@@ -60,14 +62,21 @@ const finish = () => {
   syncDelays.sort((a, b) => a - b)
   const at = (q) => syncDelays.length ? syncDelays[Math.min(syncDelays.length - 1, Math.floor(q * syncDelays.length))] : null
   const syncMs = { p50: at(0.5), p99: at(0.99), max: at(1) }
-  const result = { clients, synced, refusals, reasons: [...reasons], texts, syncMs, seconds: (Date.now() - started) / 1000 }
+  const result = { clients, synced, connectErrors, refusals, reasons: [...reasons], texts, syncMs, seconds: (Date.now() - started) / 1000 }
   process.stdout.write(JSON.stringify(result) + '\n')
   process.exit(synced === clients ? 0 : 1)
 }
 
+// Progress on stderr every 5 s: synced so far, refusals, sockets that never opened.
+const progress = setInterval(() => {
+  const refused = Object.values(refusals).reduce((a, b) => a + b, 0)
+  process.stderr.write(`[storm] ${((Date.now() - started) / 1000).toFixed(0)} s: ${synced} synced, ${refused} refused, ${connectErrors} connect errors\n`)
+}, 5000)
+
 const timer = setInterval(() => {
   if (synced === clients || Date.now() > deadline) {
     clearInterval(timer)
+    clearInterval(progress)
     setTimeout(finish, 200)
   }
 }, 100)

@@ -21,6 +21,7 @@ from collab.accounts.services import (
     TokenNotFoundError,
     TooManyTokensError,
     authenticate_token,
+    authenticate_tokens,
     issue_token,
     list_tokens,
     register_user,
@@ -270,6 +271,27 @@ def test_tokens_are_named_listed_and_revocable() -> None:
     assert not revoke_raw_token(other, second.raw)
     assert revoke_raw_token(user, second.raw)
     assert list_tokens(user) == []
+
+
+def test_many_tokens_authenticate_in_one_query_and_only_the_valid_ones_answer(
+    django_assert_max_num_queries: Any,
+) -> None:
+    active, inactive = make_user(), make_user()
+    good = [issue_token(active, f"t{i}") for i in range(3)]
+    expired = issue_token(active, "old", expires_in_days=1)
+    ApiToken.objects.filter(pk=expired.token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    of_inactive = issue_token(inactive, "x")
+    inactive.is_active = False
+    inactive.save()
+    ApiToken.objects.filter(user=active).update(last_used_at=None)
+    raws = [issued.raw for issued in good] + [expired.raw, of_inactive.raw, "unknown", "", "x" * 201]
+    with django_assert_max_num_queries(2):  # one read, one last-used update for all
+        found = authenticate_tokens(raws)
+    assert set(found) == {issued.raw for issued in good}
+    assert all(found[issued.raw].token_id == issued.token.pk for issued in good)
+    assert ApiToken.objects.filter(pk__in=[i.token.pk for i in good], last_used_at__isnull=True).count() == 0
+    with django_assert_max_num_queries(1):  # used moments ago: no update
+        assert set(authenticate_tokens(raws)) == set(found)
 
 
 def test_token_names_and_lifetimes_are_checked() -> None:

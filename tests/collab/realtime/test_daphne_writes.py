@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from twisted.internet import tcp
 
-from collab.realtime.daphne.writes import write_at_once
+from collab.realtime.daphne.writes import plain_autobahn_debug_arguments, write_at_once
 
 
 class RecordingReactor:
@@ -88,3 +88,22 @@ def test_a_closed_connection_writes_nothing(pair: Any) -> None:
     peer.setblocking(False)
     with pytest.raises(BlockingIOError):
         peer.recv(10)
+
+
+def test_autobahn_formats_its_connection_settings_only_for_a_line_really_logged() -> None:
+    import autobahn.websocket.protocol as protocol
+
+    plain_autobahn_debug_arguments()
+
+    class Counted(list[int]):
+        reprs = 0
+
+        def __repr__(self) -> str:
+            Counted.reprs += 1
+            return super().__repr__()
+
+    settings = Counted([1, 2])
+    deferred = protocol.pformat(settings)  # what autobahn does on every new connection
+    assert Counted.reprs == 0
+    assert f"{deferred}" == "[1, 2]" and str(deferred) == "[1, 2]"
+    assert Counted.reprs == 2
