@@ -29,19 +29,25 @@ class Batcher(Generic[K, V]):
         self.max_batch = max_batch
         self._waiting: dict[K, list[asyncio.Future[V]]] = {}
         self._runners: set[asyncio.Task[None]] = set()
+        self._running = 0  # runners not yet finished (a done callback would come a turn late)
+        self._closed = False
 
     async def get(self, key: K) -> V:
+        if self._closed:
+            raise RuntimeError("this batcher is closed (the worker is stopping)")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[V] = loop.create_future()
         self._waiting.setdefault(key, []).append(future)
-        if len(self._runners) < self.concurrency:
+        if self._running < self.concurrency:
+            self._running += 1
             runner = loop.create_task(self._run())
             self._runners.add(runner)
             runner.add_done_callback(self._runners.discard)
         return await future
 
     async def close(self) -> None:
-        """Stop the calls in flight; their callers are cancelled."""
+        """Stop the calls in flight; their callers are cancelled, later callers refused."""
+        self._closed = True
         for runner in list(self._runners):
             runner.cancel()
         await asyncio.gather(*self._runners, return_exceptions=True)
@@ -51,18 +57,21 @@ class Batcher(Generic[K, V]):
         self._waiting.clear()
 
     async def _run(self) -> None:
-        while self._waiting:
-            keys = list(self._waiting)[: self.max_batch]
-            batch = {key: self._waiting.pop(key) for key in keys}
-            try:
-                answers = await self.fetch_many(keys)
-            except Exception as error:
-                _settle(batch, error=error)
-            except BaseException:
-                _settle(batch, cancel=True)
-                raise
-            else:
-                _settle(batch, answers=answers)
+        try:
+            while self._waiting:
+                keys = list(self._waiting)[: self.max_batch]
+                batch = {key: self._waiting.pop(key) for key in keys}
+                try:
+                    answers = await self.fetch_many(keys)
+                except Exception as error:
+                    _settle(batch, error=error)
+                except BaseException:
+                    _settle(batch, cancel=True)
+                    raise
+                else:
+                    _settle(batch, answers=answers)
+        finally:
+            self._running -= 1
 
 
 def _settle(

@@ -29,6 +29,7 @@ from channels_redis.pubsub import (
 )
 
 MAX_PIPELINE = 500  # messages per round trip
+FLUSH_WAIT_SECONDS = 2.0
 
 
 class PipelinedShardConnection(RedisSingleShardConnection):
@@ -50,7 +51,11 @@ class PipelinedShardConnection(RedisSingleShardConnection):
         while self._to_subscribe:
             async with self._lock:
                 batch, self._to_subscribe = self._to_subscribe, []
-                channels = list(dict.fromkeys(c for c, _ in batch if c not in self._subscribed_to))
+                # Only channels still wanted: an unsubscribe that took the lock while this
+                # batch waited for it found nothing to do, and must not be undone here.
+                channels = [
+                    channel for channel in dict.fromkeys(c for c, _ in batch) if self._wanted(channel)
+                ]
                 try:
                     if channels:
                         self._ensure_redis()
@@ -72,6 +77,10 @@ class PipelinedShardConnection(RedisSingleShardConnection):
             self._sender = asyncio.ensure_future(self._send_outgoing())
         await future
 
+    def _wanted(self, channel: str) -> bool:
+        layer = self.channel_layer
+        return channel not in self._subscribed_to and (channel in layer.groups or channel in layer.channels)
+
     async def _send_outgoing(self) -> None:
         while self._outgoing:
             batch = self._outgoing[:MAX_PIPELINE]
@@ -81,25 +90,32 @@ class PipelinedShardConnection(RedisSingleShardConnection):
                 async with self._redis.pipeline(transaction=False) as pipeline:
                     for channel, message, _ in batch:
                         pipeline.publish(channel, message)
-                    await pipeline.execute()
+                    # A command Redis refuses fails its own caller only; a lost connection
+                    # raises here and fails the whole batch.
+                    results = await pipeline.execute(raise_on_error=False)
             except Exception as error:
                 _settle(batch, error)
             except BaseException:
                 _settle(batch, None, cancel=True)
                 raise
             else:
-                _settle(batch, None)
+                for entry, result in zip(batch, results, strict=True):
+                    _settle([entry], result if isinstance(result, Exception) else None)
 
     async def flush(self) -> None:
-        for task in (self._sender, self._subscriber):
-            if task is not None and not task.done():
+        """What was published or subscribed before is sent first (within FLUSH_WAIT_SECONDS,
+        then cancelled: Redis may be what hangs), then the connection closes."""
+        pending = [task for task in (self._sender, self._subscriber) if task is not None and not task.done()]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=FLUSH_WAIT_SECONDS)
+            for task in late:
                 task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        self._sender = self._subscriber = None
+            await asyncio.gather(*pending, return_exceptions=True)
         outgoing, self._outgoing = self._outgoing, []
-        _settle(outgoing, None, cancel=True)
         waiting, self._to_subscribe = self._to_subscribe, []
-        _settle(waiting, None, cancel=True)
+        closed = ConnectionError("the channel layer was flushed")
+        _settle(outgoing, closed)
+        _settle(waiting, closed)
         await super().flush()
 
 

@@ -88,9 +88,15 @@ class SetupPace:
 MAX_HOLD_SECONDS = 20.0
 
 
+MAX_RETRY_HINT_SECONDS = 60
+
+
 def retry_hint(wait: float) -> int:
-    """Whole seconds to tell a refused client, at least 1, with jitter (no synchronised return)."""
-    return max(1, math.ceil(wait * random.uniform(1.0, 1.5)))
+    """Whole seconds to tell a refused client, 1 to a minute, with jitter (no synchronised return).
+
+    The wait comes from the measured pace, which a few slow set-ups can make look very long;
+    past a minute a client is better off trying again than believing it."""
+    return max(1, math.ceil(min(wait, MAX_RETRY_HINT_SECONDS / 1.5) * random.uniform(1.0, 1.5)))
 
 
 def hold_seconds(wait: float) -> float:

@@ -72,6 +72,12 @@ def plain_autobahn_debug_arguments() -> None:
     setattr(protocol, "hltype", plain)  # noqa: B010 (a module global autobahn reads)
     setattr(protocol, "hlval", plain)  # noqa: B010
     setattr(protocol, "pformat", _PrettyWhenFormatted)  # noqa: B010
+    # The one caller that needs a real string from it (timings, off unless tracked).
+    protocol.Timings.__str__ = _timings_text  # type: ignore[method-assign]
+
+
+def _timings_text(self: Any) -> str:
+    return pprint.pformat(self._timings)
 
 
 class _PrettyWhenFormatted:

@@ -53,7 +53,7 @@ def test_redis_url_selects_the_redis_layer_and_a_real_broker() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "collab.realtime.pgbackend",  # Django's PostgreSQL backend; its pool fails fast when down
-        "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "collab.realtime.redis_layer.RedisPubSubLayer",  # channels_redis pub/sub, sends gathered
         "False",
     ]
 

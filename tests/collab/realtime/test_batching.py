@@ -94,3 +94,20 @@ async def test_closing_cancels_the_callers_in_flight_and_waiting() -> None:
         await in_flight
     with pytest.raises(asyncio.CancelledError):
         await waiting
+
+
+async def test_a_caller_right_after_a_finished_call_still_gets_a_call() -> None:
+    fetch = Recorder()
+    fetch.release.set()  # answers without waiting: the runner ends in the caller's turn
+    batcher: Batcher[str, str] = Batcher(fetch, concurrency=1)
+    for key in "abc":
+        assert await asyncio.wait_for(batcher.get(key), 1) == key.upper()
+
+
+async def test_a_closed_batcher_refuses_new_callers() -> None:
+    fetch = Recorder()
+    fetch.release.set()
+    batcher: Batcher[str, str] = Batcher(fetch)
+    await batcher.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await batcher.get("a")

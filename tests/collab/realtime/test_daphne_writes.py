@@ -107,3 +107,6 @@ def test_autobahn_formats_its_connection_settings_only_for_a_line_really_logged(
     assert Counted.reprs == 0
     assert f"{deferred}" == "[1, 2]" and str(deferred) == "[1, 2]"
     assert Counted.reprs == 2
+    timings = protocol.Timings()
+    timings.track("x")
+    assert str(timings).startswith("{'x':")  # autobahn's own str() still gets a string

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import redis.asyncio
 import redis.exceptions
 
 from collab.realtime.redis_layer import RedisPubSubLayer
@@ -40,6 +41,24 @@ async def test_many_rooms_subscribing_at_once_all_receive(redis_url: str) -> Non
         for i, channel in enumerate(channels):
             assert (await asyncio.wait_for(layer.receive(channel), 5))["n"] == i
     finally:
+        await layer.flush()
+
+
+async def test_a_group_left_while_its_subscription_waited_is_not_subscribed(redis_url: str) -> None:
+    layer = layer_on(redis_url)
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        channel = await layer.new_channel()
+        others = [layer.group_add(f"busy{i}", channel) for i in range(20)]  # a batch in flight
+        await asyncio.gather(*others, layer.group_add("left", channel), layer.group_discard("left", channel))
+        await asyncio.sleep(0.1)
+        group_channel = layer._get_layer()._get_group_channel_name("left")
+        [(_, subscribers)] = await client.pubsub_numsub(group_channel)
+        assert subscribers == 0
+        [(_, busy)] = await client.pubsub_numsub(layer._get_layer()._get_group_channel_name("busy0"))
+        assert busy == 1
+    finally:
+        await client.aclose()
         await layer.flush()
 
 
