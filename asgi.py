@@ -12,6 +12,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 from collab.conf.runtime import build_worker_runtime  # noqa: E402
 from collab.conf.ws_routing import websocket_urlpatterns  # noqa: E402
+from collab.realtime.daphne.backlog import raise_listen_backlog  # noqa: E402
 from collab.realtime.daphne.backpressure import bound_websocket_output  # noqa: E402
 from collab.realtime.daphne.close import pass_close_reasons  # noqa: E402
 from collab.realtime.daphne.direct_frames import offer_direct_frames  # noqa: E402
@@ -26,6 +27,7 @@ from collab.realtime.ws_auth import WebsocketAuthMiddleware  # noqa: E402
 from collab.realtime.ws_guard import WebsocketGuard  # noqa: E402
 
 raise_daphne_message_limit()
+raise_listen_backlog()
 bound_daphne_handshakes()
 bound_websocket_output()
 pass_close_reasons()

@@ -290,6 +290,8 @@ COLLAB_MAX_CONNECTIONS = env_int("COLLAB_MAX_CONNECTIONS", 10000)
 COLLAB_ADMIT_PER_SECOND = env_float("COLLAB_ADMIT_PER_SECOND", 200.0)
 COLLAB_ADMIT_BURST = env_float("COLLAB_ADMIT_BURST", 400.0)
 COLLAB_ADMIT_IN_SETUP = env_int("COLLAB_ADMIT_IN_SETUP", 32)
+# Connections the kernel may complete before the worker accepts them (daphne's listen backlog).
+COLLAB_LISTEN_BACKLOG = env_int("COLLAB_LISTEN_BACKLOG", 2048)
 COLLAB_ADMIT_MAX_HELD = env_int("COLLAB_ADMIT_MAX_HELD", 5000)
 # A socket not set up (authenticated, authorised, loaded) within this time is closed with 4500;
 # keep it below daphne's --websocket_connect_timeout (5 s).
