@@ -74,6 +74,24 @@ class Batcher(Generic[K, V]):
             self._running -= 1
 
 
+def settle(
+    future: asyncio.Future[V],
+    result: V | None = None,
+    error: BaseException | None = None,
+    cancel: bool = False,
+) -> None:
+    """Answer a waiting caller's future: cancelled, failed with `error`, or with `result`;
+    left alone if it is done already (its caller was cancelled)."""
+    if future.done():
+        return
+    if cancel:
+        future.cancel()
+    elif error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
+
+
 def _settle(
     batch: dict[K, list[asyncio.Future[V]]],
     answers: dict[K, V] | None = None,
@@ -82,13 +100,9 @@ def _settle(
 ) -> None:
     for key, futures in batch.items():
         for future in futures:
-            if future.done():
-                continue  # its caller was cancelled
-            if cancel:
-                future.cancel()
-            elif error is not None:
-                future.set_exception(error)
+            if cancel or error is not None:
+                settle(future, error=error, cancel=cancel)
             elif answers is not None and key in answers:
-                future.set_result(answers[key])
+                settle(future, answers[key])
             else:
-                future.set_exception(KeyError(key))
+                settle(future, error=KeyError(key))

@@ -28,6 +28,8 @@ from channels_redis.pubsub import (
     _wrap_close,
 )
 
+from collab.realtime.batching import settle
+
 MAX_PIPELINE = 500  # messages per round trip
 FLUSH_WAIT_SECONDS = 2.0
 
@@ -122,14 +124,7 @@ class PipelinedShardConnection(RedisSingleShardConnection):
 def _settle(batch: Sequence[tuple[Any, ...]], error: Exception | None, cancel: bool = False) -> None:
     """Answer each entry's future (its last item): done, failed with `error`, or cancelled."""
     for *_, future in batch:
-        if future.done():
-            continue  # its caller was cancelled
-        if cancel:
-            future.cancel()
-        elif error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(None)
+        settle(future, error=error, cancel=cancel)
 
 
 class PipelinedLoopLayer(RedisPubSubLoopLayer):
