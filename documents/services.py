@@ -139,6 +139,8 @@ def append_updates(
     """
     claims = claims or {}
     try:
+        if connection.vendor == "postgresql":
+            return _append_in_one_statement(batches, claims)
         with transaction.atomic():
             _bound_lock_waits()
             alive = set(Document.objects.filter(pk__in=list(batches)).values_list("pk", flat=True))
@@ -159,6 +161,54 @@ def append_updates(
         # A document or an author was deleted meanwhile (foreign keys are checked at
         # commit): keep every update of the documents that still exist, authorless if need be.
         return _append_checked(batches, claims)
+
+
+def _append_in_one_statement(
+    batches: Mapping[uuid.UUID, list[tuple[bytes, int | None]]], claims: Claims
+) -> set[uuid.UUID]:
+    """PostgreSQL: the same rows and locks as the ORM path, in one statement.
+
+    The worker's writer runs this up to 40 times a second; through the ORM (an
+    existence query, the touch, the bulk insert, each compiled) it was most of the
+    write thread's CPU. Each inserted row joins its document's row from the UPDATE,
+    so it takes its id only once that row is locked: row ids stay in commit order
+    per document, as compaction needs.
+    """
+    documents: list[uuid.UUID] = []
+    datas: list[bytes] = []
+    authors: list[int | None] = []
+    for document_id, records in batches.items():
+        for data, author in records:
+            documents.append(document_id)
+            datas.append(data)
+            authors.append(author)
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOG_LOCK_TIMEOUT_MS}ms'")
+        cursor.execute(
+            _APPEND_SQL,
+            {"now": now, "ids": list(batches), "documents": documents, "datas": datas, "authors": authors},
+        )
+        alive = {row[0] for row in cursor.fetchall()}
+        _record_claims(alive, claims)
+    return alive
+
+
+_APPEND_SQL = f"""
+WITH alive AS (
+    UPDATE {Document._meta.db_table} SET updated_at = %(now)s
+    WHERE id = ANY(%(ids)s::uuid[]) RETURNING id
+), appended AS (
+    INSERT INTO {DocumentUpdate._meta.db_table} (document_id, data, author_id, created_at)
+    SELECT record.document_id, record.data, record.author_id, %(now)s
+    FROM unnest(%(documents)s::uuid[], %(datas)s::bytea[], %(authors)s::integer[])
+        WITH ORDINALITY AS record(document_id, data, author_id, position)
+    JOIN alive ON alive.id = record.document_id
+    ORDER BY record.position
+    RETURNING 1
+)
+SELECT id FROM alive
+"""
 
 
 def _record_claims(documents: set[uuid.UUID], claims: Claims, users: set[int] | None = None) -> None:

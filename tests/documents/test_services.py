@@ -72,6 +72,21 @@ def test_one_transaction_writes_several_documents_and_skips_deleted_ones(documen
     assert not DocumentUpdate.objects.filter(document_id=gone_id).exists()
 
 
+def test_a_batch_keeps_its_order_and_authors_and_touches_each_document(document) -> None:  # type: ignore[no-untyped-def]
+    other = services.create_document(document.created_by_id, "Other")
+    author = document.created_by_id
+    before = {d.pk: d.updated_at for d in (document, other)}
+    first, second = text_update("a", client_id=11), text_update("b", client_id=12)
+    services.append_updates({document.pk: [(first, author), (second, None)], other.pk: [(first, None)]})
+    rows = list(
+        DocumentUpdate.objects.filter(document=document).order_by("id").values_list("data", "author_id")
+    )
+    assert rows == [(first, author), (second, None)]
+    for model in (document, other):
+        model.refresh_from_db()
+        assert model.updated_at > before[model.pk]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_log_writes_do_not_wait_for_a_running_compaction() -> None:
     import threading
