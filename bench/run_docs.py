@@ -9,6 +9,7 @@ idle synced connections (bench/idle_conns.mjs) and reports memory per connection
     .venv/bin/python bench/run_docs.py --workers 1 --docs 1 --clients 20 --rate 5 --duration 30
     .venv/bin/python bench/run_docs.py --workers 2 --docs 4 --clients 10 --rate 5 --duration 30
     .venv/bin/python bench/run_docs.py --workers 1 --idle 500
+    .venv/bin/python bench/run_docs.py --workers 1 --idle 1000 --connect-rate 2000   # connections/s
 
 Prints one JSON object (the load generator's result plus server figures).
 """
@@ -105,6 +106,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--idle", type=int, default=0, help="hold this many idle connections instead")
+    parser.add_argument("--connect-rate", type=float, default=0,
+                        help="with --idle: new connections per second (default: idle_conns.mjs's 100)")
     parser.add_argument("--awareness", action="store_true", help="clients also carry presence")
     parser.add_argument("--embedded", action="store_true", help="one worker on the in-memory layer (no Redis)")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the workers (repeatable)")
@@ -142,6 +145,8 @@ def main() -> int:
                        "--clients", str(args.idle), "--hold", "10"]
             for pid in pids:
                 command += ["--pid", str(pid)]
+            if args.connect_rate:
+                command += ["--connect-rate", str(args.connect_rate)]
             if args.awareness:
                 command.append("--awareness")
             result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)

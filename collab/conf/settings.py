@@ -287,12 +287,16 @@ COLLAB_WS_ROUTES = env_str("COLLAB_WS_ROUTES", "collab.conf.ws_routing.websocket
 COLLAB_MAX_CONNECTIONS = env_int("COLLAB_MAX_CONNECTIONS", 10000)
 # New websockets admitted per second and worker (a token bucket with bursts of COLLAB_ADMIT_BURST);
 # the rest are refused before authentication with 4503 and a retry hint.
-COLLAB_ADMIT_PER_SECOND = env_float("COLLAB_ADMIT_PER_SECOND", 200.0)
-COLLAB_ADMIT_BURST = env_float("COLLAB_ADMIT_BURST", 400.0)
-COLLAB_ADMIT_IN_SETUP = env_int("COLLAB_ADMIT_IN_SETUP", 32)
+COLLAB_ADMIT_PER_SECOND = env_float("COLLAB_ADMIT_PER_SECOND", 500.0)
+COLLAB_ADMIT_BURST = env_float("COLLAB_ADMIT_BURST", 1000.0)
+# Set-ups mostly wait on gathered lookups: more at once make larger batches, not more work.
+COLLAB_ADMIT_IN_SETUP = env_int("COLLAB_ADMIT_IN_SETUP", 256)
 # Connections the kernel may complete before the worker accepts them (daphne's listen backlog).
 COLLAB_LISTEN_BACKLOG = env_int("COLLAB_LISTEN_BACKLOG", 2048)
 COLLAB_ADMIT_MAX_HELD = env_int("COLLAB_ADMIT_MAX_HELD", 5000)
+# A new websocket whose turn comes within this many seconds waits for it (its handshake
+# answered late) instead of being refused; 0 turns the line off.
+COLLAB_ADMIT_QUEUE_SECONDS = env_float("COLLAB_ADMIT_QUEUE_SECONDS", 1.0)
 # A socket not set up (authenticated, authorised, loaded) within this time is closed with 4500;
 # keep it below daphne's --websocket_connect_timeout (5 s).
 COLLAB_WS_SETUP_TIMEOUT = env_float("COLLAB_WS_SETUP_TIMEOUT", 4.0)

@@ -21,6 +21,10 @@ EVENT_LOOP_LAG = Histogram(
     "How late a 100 ms timer fires on the worker's event loop (time the loop was blocked)",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+WS_ADMISSION_WAITS = Counter(
+    "collab_ws_admission_waits_total",
+    "New websockets that waited in line for a set-up slot instead of being refused",
+)
 WS_SETUP_SECONDS = Histogram(
     "collab_ws_setup_seconds",
     "From admitting a new websocket to accepting or closing it (authentication, authorisation, room load)",
