@@ -40,10 +40,10 @@ ours() { # dir tag workers docs clients rate db
 }
 reference() { # tag docs clients rate
   local port=1299 log="$OUT/compare-reference-server.log"
-  (cd bench && HOST=127.0.0.1 PORT=$port node node_modules/y-websocket/bin/server.cjs > "$log" 2>&1) &
+  (cd bench && HOST=127.0.0.1 PORT=$port node node_modules/@y/websocket-server/src/server.js > "$log" 2>&1) &
   local pid=$!
   for _ in $(seq 50); do grep -q 'running at' "$log" 2>/dev/null && break; sleep 0.1; done
-  local server; server=$(pgrep -P "$pid" -f server.cjs || echo "$pid")
+  local server; server=$(pgrep -P "$pid" -f websocket-server || echo "$pid")
   (cd bench && node yjs_load.mjs --url ws://127.0.0.1:$port --docs "$2" --clients "$3" --rate "$4" \
     --duration 30 --warmup 5 --json --quiet --pid "$server" > "$OUT/compare-$1.json")
   kill "$server" "$pid" 2>/dev/null || true

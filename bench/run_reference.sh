@@ -12,7 +12,7 @@ mkdir -p results
 SERVER_PID=""
 
 start_server () {
-  HOST=127.0.0.1 PORT=$PORT node node_modules/y-websocket/bin/server.cjs > results/ref-server.log 2>&1 &
+  HOST=127.0.0.1 PORT=$PORT node node_modules/@y/websocket-server/src/server.js > results/ref-server.log 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 50); do grep -q 'running at' results/ref-server.log 2>/dev/null && return 0; sleep 0.1; done
   echo "reference server did not start" >&2; exit 1
