@@ -17,6 +17,7 @@ from collab.realtime.daphne.backpressure import bound_websocket_output  # noqa: 
 from collab.realtime.daphne.close import pass_close_reasons  # noqa: E402
 from collab.realtime.daphne.direct_frames import offer_direct_frames  # noqa: E402
 from collab.realtime.daphne.handshake import bound_daphne_handshakes  # noqa: E402
+from collab.realtime.daphne.lean import release_upgrade_requests, share_protocol_options  # noqa: E402
 from collab.realtime.daphne.limits import raise_daphne_message_limit  # noqa: E402
 from collab.realtime.daphne.shutdown import drain_on_shutdown, shut_down_gracefully  # noqa: E402
 from collab.realtime.daphne.unmask import unmask_small_frames_in_python  # noqa: E402
@@ -27,6 +28,8 @@ from collab.realtime.ws_auth import WebsocketAuthMiddleware  # noqa: E402
 from collab.realtime.ws_guard import WebsocketGuard  # noqa: E402
 
 raise_daphne_message_limit()
+share_protocol_options()  # after the message limit: it wraps setProtocolOptions too
+release_upgrade_requests()
 raise_listen_backlog()
 bound_daphne_handshakes()
 bound_websocket_output()
