@@ -7,9 +7,11 @@ rooms repair the divergence by exchanging state vectors.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from collab.engine import protocol as p
+from collab.engine.interfaces import RoomConfig
 from collab.engine.room import Room
 from tests.collab.engine.fakes import MemoryStore, RecordingPeer
 from tests.collab.engine.test_room import FAST, eventually, started_room, text_of, text_update
@@ -44,10 +46,12 @@ class LossyLayer:
         return getattr(self.inner, name)
 
 
-async def two_workers(layer: Any) -> tuple[Room, Room, RecordingPeer, RecordingPeer]:
+async def two_workers(
+    layer: Any, config: RoomConfig = FAST
+) -> tuple[Room, Room, RecordingPeer, RecordingPeer]:
     lossy = LossyLayer(layer)
-    first = await started_room(lossy, MemoryStore())
-    second = await started_room(layer, MemoryStore())
+    first = await started_room(lossy, MemoryStore(), config)
+    second = await started_room(layer, MemoryStore(), config)
     alice, bob = RecordingPeer(1), RecordingPeer(2)
     await first.join(alice)
     await second.join(bob)
@@ -160,9 +164,11 @@ async def test_updates_of_a_worker_that_dies_before_flushing_are_written_by_its_
 
 
 async def test_a_peer_does_not_rewrite_updates_their_origin_confirmed(redis_layer: Any) -> None:
-    first, second, alice, _ = await two_workers(redis_layer)
-    # Once the rooms have greeted each other no repair is in flight (a repair racing a
-    # live update is written by both rooms: harmless, as merging updates is idempotent).
+    # No anti-entropy round during the test, and once the rooms have greeted each other no
+    # repair is in flight: a repair racing a live update is written by both rooms (harmless,
+    # merging updates is idempotent), which is what made this test fail now and then.
+    no_rounds = dataclasses.replace(FAST, antientropy_interval=60)
+    first, second, alice, _ = await two_workers(redis_layer, no_rounds)
     await eventually(
         lambda: second.channel in first.peering.last_seq and first.channel in second.peering.last_seq
     )
