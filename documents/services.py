@@ -184,7 +184,7 @@ def _append_in_one_statement(
             authors.append(author)
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOG_LOCK_TIMEOUT_MS}ms'")
+        _bound_lock_waits()
         cursor.execute(
             _APPEND_SQL,
             {"now": now, "ids": list(batches), "documents": documents, "datas": datas, "authors": authors},

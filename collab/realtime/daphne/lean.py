@@ -22,7 +22,7 @@ def options_on_the_class(factory: Any) -> None:
     """Give `factory` a protocol subclass that carries its current protocol options."""
     base = type(factory).protocol
     options = {name: _as_class_attribute(getattr(factory, name)) for name in base.CONFIG_ATTRS}
-    shared = type(base.__name__, (base,), {**options, "_collab_shared_options": True})
+    shared = type(base.__name__, (base,), options)
     shared.__qualname__ = base.__qualname__
     factory.protocol = shared
 
@@ -37,7 +37,9 @@ def share_protocol_options() -> None:
     from daphne.ws_protocol import WebSocketFactory
 
     original = WebSocketFactory.setProtocolOptions
-    if getattr(original, "_collab_shares_options", False):  # (limits.py marks its own wrapper)
+    # A marker of its own: limits.py wraps the same method and looks for `_collab_patched`,
+    # which this wrapper must not claim, or limits.py applied after it would be skipped.
+    if getattr(original, "_collab_shares_options", False):
         return
 
     def set_options(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -45,7 +47,6 @@ def share_protocol_options() -> None:
         options_on_the_class(self)
 
     set_options._collab_shares_options = True  # type: ignore[attr-defined]
-    set_options._collab_patched = True  # type: ignore[attr-defined]
     WebSocketFactory.setProtocolOptions = set_options
 
 
