@@ -101,6 +101,22 @@ def slow_app(order: list[int], release: asyncio.Event) -> Any:
     return app
 
 
+def opened_at_once(
+    count: int,
+) -> tuple[list[int], asyncio.Event, WebsocketAdmission, list[FakeSocket], list[asyncio.Task[None]]]:
+    """`count` sockets opened together on one admission layer in front of `slow_app`:
+    the order set-ups began in, the event that ends them, the layer, the sockets, their tasks."""
+    order: list[int] = []
+    release = asyncio.Event()
+    admission = WebsocketAdmission(slow_app(order, release))
+    sockets = [FakeSocket() for _ in range(count)]
+    tasks = [
+        asyncio.create_task(admission({"type": "websocket", "index": i}, s.receive, s.send))
+        for i, s in enumerate(sockets)
+    ]
+    return order, release, admission, sockets, tasks
+
+
 @pytest.fixture
 def admission_settings(settings: Any) -> Any:
     settings.COLLAB_ADMIT_PER_SECOND = 1000.0
@@ -113,14 +129,7 @@ def admission_settings(settings: Any) -> Any:
 async def test_sockets_beyond_the_set_up_limit_wait_in_line_instead_of_being_refused(
     admission_settings: Any,
 ) -> None:
-    order: list[int] = []
-    release = asyncio.Event()
-    admission = WebsocketAdmission(slow_app(order, release))
-    sockets = [FakeSocket() for _ in range(5)]
-    tasks = [
-        asyncio.create_task(admission({"type": "websocket", "index": i}, s.receive, s.send))
-        for i, s in enumerate(sockets)
-    ]
+    order, release, admission, sockets, tasks = opened_at_once(5)
     await asyncio.sleep(0.05)
     assert order == [0, 1] and admission.in_setup == 2 and len(admission.line) == 3
     release.set()
@@ -135,14 +144,7 @@ async def test_a_socket_whose_turn_is_too_far_is_refused_and_one_that_waited_too
 ) -> None:
     admission_settings.COLLAB_ADMIT_QUEUE_SECONDS = 0.2
     admission_settings.COLLAB_ADMIT_PER_SECOND = 10.0  # a turn every 0.1 s: two fit in 0.2 s
-    order: list[int] = []
-    release = asyncio.Event()
-    admission = WebsocketAdmission(slow_app(order, release))
-    sockets = [FakeSocket() for _ in range(5)]
-    tasks = [
-        asyncio.create_task(admission({"type": "websocket", "index": i}, s.receive, s.send))
-        for i, s in enumerate(sockets)
-    ]
+    order, release, admission, sockets, tasks = opened_at_once(5)
     await asyncio.sleep(0.05)
     assert order == [0, 1] and len(admission.line) == 2  # 2 and 3 wait; 4's turn is too far
     await asyncio.sleep(0.3)  # the set-ups still run: 2 and 3 waited their longest
@@ -157,14 +159,7 @@ async def test_a_socket_whose_turn_is_too_far_is_refused_and_one_that_waited_too
 
 
 async def test_a_waiting_socket_that_goes_away_gives_its_turn_to_the_next(admission_settings: Any) -> None:
-    order: list[int] = []
-    release = asyncio.Event()
-    admission = WebsocketAdmission(slow_app(order, release))
-    sockets = [FakeSocket() for _ in range(4)]
-    tasks = [
-        asyncio.create_task(admission({"type": "websocket", "index": i}, s.receive, s.send))
-        for i, s in enumerate(sockets)
-    ]
+    order, release, admission, _, tasks = opened_at_once(4)
     await asyncio.sleep(0.05)
     tasks[2].cancel()  # daphne cancels the application of a client that disconnected
     release.set()
