@@ -1,0 +1,85 @@
+// Who is signed in, and signing in and out: TanStack Query owns the "me" record.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+
+import { client, unwrap } from '../api/client'
+import { ApiError } from '../api/errors'
+import type { components } from '../api/schema'
+
+export type User = components['schemas']['UserOut']
+
+export const meKey = ['me'] as const
+
+/** The signed-in user, or null when nobody is (401/403). Other failures are errors. */
+export async function fetchMe(): Promise<User | null> {
+  try {
+    return await unwrap(client.GET('/api/auth/me'))
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return null
+    throw error
+  }
+}
+
+export function useMe() {
+  return useQuery({ queryKey: meKey, queryFn: fetchMe, staleTime: 60_000, retry: 1 })
+}
+
+/** The signed-in user for pages inside <RequireUser> (which renders nothing until there is one). */
+export function useCurrentUser(): User {
+  const { data } = useMe()
+  if (!data) throw new Error('useCurrentUser outside <RequireUser>')
+  return data
+}
+
+export function displayName(user: { name?: string | null; username: string }): string {
+  return user.name || user.username
+}
+
+export interface Credentials {
+  username: string
+  password: string
+}
+
+export function useLogin() {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: (body: Credentials) => unwrap(client.POST('/api/auth/login', { body })),
+    onSuccess: (user) => {
+      // Data cached for someone else (or nobody) must not leak into this session.
+      queryClient.clear()
+      queryClient.setQueryData(meKey, user)
+    },
+  })
+}
+
+export function useRegister() {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: async (body: Credentials & { email: string }) => {
+      await unwrap(client.POST('/api/auth/register', { body }))
+      return unwrap(
+        client.POST('/api/auth/login', { body: { username: body.username, password: body.password } }),
+      )
+    },
+    onSuccess: (user) => {
+      queryClient.clear()
+      queryClient.setQueryData(meKey, user)
+    },
+  })
+}
+
+export function useLogout() {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: () => unwrap(client.POST('/api/auth/logout')),
+    onSettled: () => {
+      queryClient.clear()
+      queryClient.setQueryData(meKey, null)
+    },
+  })
+}
+
+/** Only local absolute paths (no protocol-relative "//evil"). */
+export function safeNext(search: string): string {
+  const next = new URLSearchParams(search).get('next')
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/'
+}

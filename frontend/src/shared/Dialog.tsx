@@ -1,0 +1,96 @@
+import { useEffect, useId, useRef, type ReactNode } from 'react'
+
+interface DialogProps {
+  open: boolean
+  title: string
+  onClose: () => void
+  children: ReactNode
+  id?: string
+  className?: string
+}
+
+/**
+ * A modal dialog on the native <dialog>: the browser keeps focus inside and closes it on
+ * Escape; focus moves to the first field when it opens and back to where it was when it closes.
+ */
+export function Dialog({ open, title, onClose, children, id, className }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null)
+  const titleId = useId()
+  useEffect(() => {
+    const dialog = ref.current
+    if (!dialog || !open) return
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null
+    if (!dialog.open) dialog.showModal()
+    const first = dialog.querySelector<HTMLElement>('[autofocus], input, select, textarea, button')
+    first?.focus()
+    return () => {
+      if (dialog.open) dialog.close()
+      opener?.focus()
+    }
+  }, [open])
+  if (!open) return null
+  return (
+    <dialog
+      ref={ref}
+      id={id}
+      className={`dialog ${className ?? ''}`}
+      aria-labelledby={titleId}
+      onCancel={(event) => {
+        event.preventDefault()
+        onClose()
+      }}
+    >
+      <h2 id={titleId} className="dialog-title">
+        {title}
+      </h2>
+      {children}
+    </dialog>
+  )
+}
+
+interface ConfirmProps {
+  open: boolean
+  title: string
+  message: ReactNode
+  confirmLabel: string
+  onConfirm: () => void
+  onClose: () => void
+  busy?: boolean
+  danger?: boolean
+  error?: ReactNode
+  id?: string
+}
+
+export function ConfirmDialog({
+  open,
+  title,
+  message,
+  confirmLabel,
+  onConfirm,
+  onClose,
+  busy,
+  danger,
+  error,
+  id,
+}: ConfirmProps) {
+  return (
+    <Dialog open={open} title={title} onClose={onClose} id={id}>
+      <div className="dialog-body">{message}</div>
+      {error}
+      <div className="dialog-actions">
+        <button type="button" data-role="cancel" onClick={onClose} autoFocus>
+          Cancel
+        </button>
+        <button
+          type="button"
+          data-role="submit"
+          className={danger ? 'danger' : 'primary'}
+          onClick={onConfirm}
+          disabled={busy}
+        >
+          {confirmLabel}
+        </button>
+      </div>
+    </Dialog>
+  )
+}
