@@ -6,7 +6,7 @@ removed member reading a private room. Every COLLAB_CHAT_CHECK_SECONDS the watch
 reads, in one database call of a few queries for all of this worker's chat sockets
 (room and inbox), the last version of every room with sockets here, which of those
 sockets' users are still members, and whose authentication still holds (the user
-active, the API token neither revoked nor expired). A socket still short of a
+active, the API token neither revoked nor expired, the session still signed in). A socket still short of a
 version that was committed a whole interval ago reads the gap from the log, a
 socket whose user lost access to the room is closed with 4403, and one whose
 authentication is gone with 4401.
@@ -25,7 +25,7 @@ from channels.db import database_sync_to_async
 
 from chat import selectors
 from chat.models import RoomKind
-from collab.accounts.services import socket_auths_valid
+from collab.accounts.services import SocketCredential, socket_credentials_valid
 from collab.realtime.close_codes import CloseCode
 from collab.realtime.runtime import cancelled
 
@@ -36,6 +36,7 @@ class WatchedSocket(Protocol):
     room_id: int  # 0: a socket of no room (the inbox), checked for its authentication only
     user_id: int
     token_id: int | None  # the API token it authenticated with; None for a session
+    session_id: int | None  # the session record it authenticated with; None for a token
 
     async def check(self, committed_version: int, is_member: bool, readable: bool) -> None: ...
 
@@ -46,13 +47,17 @@ class WatchedSocket(Protocol):
 class RoundState:
     rooms: dict[int, tuple[int, str]]  # room -> (last version, kind)
     members: set[tuple[int, int]]  # the (room, user) pairs that are memberships
-    authenticated: set[tuple[int, int | None]]  # the (user, token) pairs still valid
+    authenticated: set[SocketCredential]  # the (user, token, session) credentials still valid
 
 
-def read_round(pairs: list[tuple[int, int]], auths: set[tuple[int, int | None]]) -> RoundState:
+def read_round(pairs: list[tuple[int, int]], auths: set[SocketCredential]) -> RoundState:
     """Everything one round decides on, in one trip to the database thread."""
     rooms, members = selectors.rooms_and_memberships([pair for pair in pairs if pair[0]])
-    return RoundState(rooms, members, socket_auths_valid(auths))
+    return RoundState(rooms, members, socket_credentials_valid(auths))
+
+
+def _credential(socket: WatchedSocket) -> SocketCredential:
+    return (socket.user_id, socket.token_id, getattr(socket, "session_id", None))
 
 
 class ChatWatch:
@@ -93,12 +98,12 @@ class ChatWatch:
         if not sockets:
             return
         pairs = [(socket.room_id, socket.user_id) for socket in sockets]
-        auths = {(socket.user_id, socket.token_id) for socket in sockets}
+        auths = {_credential(socket) for socket in sockets}
         state = await database_sync_to_async(read_round)(pairs, auths)
         rooms, members = state.rooms, state.members
         previous, self._previous = self._previous, {pk: version for pk, (version, _) in rooms.items()}
         for socket in sockets:
-            if (socket.user_id, socket.token_id) not in state.authenticated:
+            if _credential(socket) not in state.authenticated:
                 # The token was revoked or expired, or the user deactivated: a revocation has
                 # no event of its own, this round is what ends the socket.
                 await self._quietly(socket.refuse(CloseCode.UNAUTHENTICATED), socket)

@@ -1,4 +1,4 @@
-"""Platform models: API tokens for non-browser clients."""
+"""Platform models: API tokens for non-browser clients, profiles, signed-in browser sessions."""
 
 from __future__ import annotations
 
@@ -35,3 +35,51 @@ class ApiToken(models.Model):
     @staticmethod
     def new_raw_value() -> str:
         return secrets.token_urlsafe(32)
+
+
+class Theme(models.TextChoices):
+    SYSTEM = "system"
+    LIGHT = "light"
+    DARK = "dark"
+
+
+class Profile(models.Model):
+    """What a user sets about themselves beyond Django's user: theme and avatar.
+
+    The display name is the user's `first_name` (what `get_full_name` and so
+    `collab.accounts.services.identity_of` read); created on first write, a user
+    without one has the defaults.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="collab_profile"
+    )
+    theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)
+    # The avatar's name in default_storage ("" when none) and its content hash (ETag, URL version).
+    avatar = models.CharField(max_length=200, blank=True, default="")
+    avatar_version = models.CharField(max_length=32, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+
+class UserSession(models.Model):
+    """One signed-in browser session (collab.accounts.sessions): listed and ended by its user.
+
+    `session_key` is the Django session's key (the same secret the session table
+    holds); it never leaves the server: the API names a session by `id`.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+    ip = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "last_seen_at"], name="usersession_user_seen")]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of {self.user_id}"

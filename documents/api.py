@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from documents import selectors, services
@@ -20,8 +20,17 @@ EDIT_ROLES = frozenset({Role.OWNER, Role.EDITOR})
 OWNER_ROLES = frozenset({Role.OWNER})
 
 
+class CodedHttpError(HttpError):
+    """An HttpError with its own `code` (collab/conf/api.py answers {"detail", "code"})."""
+
+    def __init__(self, status: int, message: str, code: str) -> None:
+        super().__init__(status, message)
+        self.code = code
+
+
 class DocumentIn(Schema):
-    title: str
+    # Checked by the service (400 invalid_title), declared here for the schema.
+    title: str = Field(json_schema_extra={"minLength": 1, "maxLength": selectors.TITLE_MAX})
 
 
 class DocumentOut(Schema):
@@ -30,6 +39,12 @@ class DocumentOut(Schema):
     role: str
     created_at: datetime
     updated_at: datetime
+    owner: str | None = None  # the username of the document's earliest owner
+
+
+class DocumentFilters(Schema):
+    q: str = ""
+    sort: Literal["recent", "title"] = "recent"
 
 
 class MemberIn(Schema):
@@ -42,13 +57,14 @@ class MemberOut(Schema):
     role: str
 
 
-def _document_out(document: Document, role: str) -> dict[str, Any]:
+def _document_out(document: Document, role: str, owner: str | None) -> dict[str, Any]:
     return {
         "id": str(document.pk),
         "title": document.title,
         "role": role,
         "created_at": document.created_at,
         "updated_at": document.updated_at,
+        "owner": owner,
     }
 
 
@@ -75,30 +91,36 @@ def _service_call(call: Any, *args: Any) -> Any:
     try:
         return call(*args)
     except services.DocumentError as exc:
+        if exc.code is not None:
+            raise CodedHttpError(exc.status, str(exc), exc.code) from exc
         raise HttpError(exc.status, str(exc)) from exc
 
 
 @router.post("", response={201: DocumentOut})
 def create_document(request: HttpRequest, payload: DocumentIn) -> Status[dict[str, Any]]:
     document = _service_call(services.create_document, _caller_id(request), payload.title)
-    return Status(201, _document_out(document, Role.OWNER))
+    return Status(201, _document_out(document, Role.OWNER, request.user.get_username()))
 
 
 @router.get("", response=list[DocumentOut])
-def list_documents(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_document_out(member.document, member.role) for member in selectors.documents_for(request.user)]
+def list_documents(request: HttpRequest, filters: Query[DocumentFilters]) -> list[dict[str, Any]]:
+    """The caller's documents: `q` filters by title (case-insensitive substring), `sort` is
+    `recent` (last change first, the default) or `title`."""
+    members = selectors.documents_for(request.user, filters.q, filters.sort)
+    return [_document_out(member.document, member.role, member.owner) for member in members]  # type: ignore[attr-defined]
 
 
 @router.get("/{document_id}", response=DocumentOut)
 def get_document(request: HttpRequest, document_id: uuid.UUID) -> dict[str, Any]:
     document, role = _authorize(request, document_id, READ_ROLES)
-    return _document_out(document, role)
+    return _document_out(document, role, selectors.owner_of(document_id))
 
 
 @router.patch("/{document_id}", response=DocumentOut)
 def rename_document(request: HttpRequest, document_id: uuid.UUID, payload: DocumentIn) -> dict[str, Any]:
     _, role = _authorize(request, document_id, EDIT_ROLES)
-    return _document_out(_service_call(services.rename_document, document_id, payload.title), role)
+    document = _service_call(services.rename_document, document_id, payload.title)
+    return _document_out(document, role, selectors.owner_of(document_id))
 
 
 @router.delete("/{document_id}", response={204: None})

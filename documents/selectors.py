@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Lower
 
 from collab.engine.fold import merge
 from documents.models import Document, DocumentClient, DocumentMember, DocumentSnapshot, DocumentUpdate
@@ -48,12 +49,45 @@ def roles_of_many(pairs: list[tuple[uuid.UUID, int]]) -> dict[tuple[uuid.UUID, i
     return {(document, user): role for document, user, role in rows if (document, user) in wanted}
 
 
-def documents_for(user: Any) -> QuerySet[DocumentMember]:
-    return (
+TITLE_MAX = Document._meta.get_field("title").max_length or 300
+
+
+def _first_owner(document: Any) -> Subquery:
+    """The username of the document's earliest owner (a document always keeps one)."""
+    owners = DocumentMember.objects.filter(document_id=document, role="owner").order_by("created_at", "pk")
+    return Subquery(owners.values("user__username")[:1])
+
+
+def documents_for(user: Any, query: str = "", sort: str = "recent") -> QuerySet[DocumentMember]:
+    """The user's memberships with their documents (one query), each annotated with `owner`.
+
+    `query`: a case-insensitive substring of the title (SQLite folds ASCII letters only).
+    `sort`: "recent" (last change first) or "title" (case-insensitive, then id).
+    """
+    rows = (
         DocumentMember.objects.filter(user_id=user.pk)
         .select_related("document")
-        .order_by("-document__updated_at")
+        .annotate(owner=_first_owner(OuterRef("document_id")))
     )
+    query = query.strip()
+    if query:
+        if len(query) > TITLE_MAX:
+            return rows.none()
+        rows = rows.filter(document__title__icontains=query)
+    if sort == "title":
+        return rows.order_by(Lower("document__title"), "document__id")
+    return rows.order_by("-document__updated_at", "document__id")
+
+
+def owner_of(document_id: uuid.UUID) -> str | None:
+    """The username of the document's earliest owner."""
+    owner: str | None = (
+        DocumentMember.objects.filter(document_id=document_id, role="owner")
+        .order_by("created_at", "pk")
+        .values_list("user__username", flat=True)
+        .first()
+    )
+    return owner
 
 
 def members_of(document_id: uuid.UUID) -> QuerySet[DocumentMember]:

@@ -25,15 +25,16 @@ from documents.models import (
     DocumentUpdate,
     Role,
 )
-from documents.selectors import stored_parts
+from documents.selectors import TITLE_MAX, stored_parts
 
 
 class DocumentError(ValueError):
     """A request that breaks a rule; `status` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
 
 
 LOG_LOCK_TIMEOUT_MS = 5000
@@ -52,8 +53,8 @@ def create_document(owner_id: int, title: str) -> Document:
 
 def _clean_title(title: str) -> str:
     title = (title or "").strip()
-    if not title or len(title) > 300:
-        raise DocumentError("title must be 1 to 300 characters")
+    if not title or len(title) > TITLE_MAX:
+        raise DocumentError(f"title must be 1 to {TITLE_MAX} characters", code="invalid_title")
     return title
 
 

@@ -20,3 +20,8 @@ def users_named(usernames: list[str]) -> dict[str, Any]:
     people = get_user_model().objects.filter(username__in=set(wanted.values()))
     by_canonical = {person.get_username(): person for person in people}
     return {name: by_canonical[key] for name, key in wanted.items() if key in by_canonical}
+
+
+def user_by_id(user_id: int) -> Any:
+    """The user with this id and their profile (one query); DoesNotExist if none."""
+    return get_user_model().objects.select_related("collab_profile").get(pk=user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -11,14 +12,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from collab.accounts import throttle
+from collab.accounts import sessions, throttle
+from collab.accounts.credentials import validated_password
+from collab.accounts.errors import AccountError
+from collab.accounts.profiles import avatar_url, clean_email, email_taken_error, profile_if_loaded, profile_of
 from collab.accounts.usernames import UsernameError, canonical_username, validate_username
 from collab.models import ApiToken, hash_token
 
@@ -42,10 +44,6 @@ CURSOR_COLORS = (
 TOKEN_NAME_MAX = 100
 TOKEN_MAX_DAYS = 3650
 DEFAULT_TOKEN_NAME = "api"
-
-
-class AccountError(ValueError):
-    pass
 
 
 class InvalidCredentialsError(Exception):
@@ -75,23 +73,24 @@ class IssuedToken:
 
 
 def register_user(username: str, password: str, email: str = "") -> Any:
-    """A new account; AccountError says why not (invalid or taken name, weak password)."""
+    """A new account; AccountError says why not (its code: invalid_username, username_taken,
+    invalid_email, email_taken, weak_password)."""
     try:
         name = validate_username(username)
     except UsernameError as exc:
-        raise AccountError(str(exc)) from exc
+        raise AccountError(str(exc), "invalid_username") from exc
     if User.objects.filter(username=name).exists():
-        raise AccountError("username is taken")
+        raise AccountError("username is taken", "username_taken")
+    email = clean_email(email)
     candidate = User(username=name, email=email)
-    try:
-        validate_password(password, candidate)
-    except ValidationError as exc:
-        raise AccountError("; ".join(exc.messages)) from exc
+    validated_password(password, candidate)
     try:
         with transaction.atomic():
             return User.objects.create_user(username=name, password=password, email=email)
     except IntegrityError as exc:
-        raise AccountError("username is taken") from exc
+        if email and User.objects.filter(email__iexact=email).exists():
+            raise email_taken_error() from exc
+        raise AccountError("username is taken", "username_taken") from exc
 
 
 def register_account(username: str, password: str, email: str, address: str) -> Any:
@@ -128,9 +127,9 @@ def _live_tokens(user_id: int) -> QuerySet[ApiToken]:
 def _token_name(name: str | None) -> str:
     name = (name or "").strip() or DEFAULT_TOKEN_NAME
     if len(name) > TOKEN_NAME_MAX:
-        raise AccountError(f"a token name has at most {TOKEN_NAME_MAX} characters")
+        raise AccountError(f"a token name has at most {TOKEN_NAME_MAX} characters", "invalid_token_name")
     if any(not char.isprintable() for char in name):
-        raise AccountError("a token name must not contain control characters")
+        raise AccountError("a token name must not contain control characters", "invalid_token_name")
     return name
 
 
@@ -145,7 +144,7 @@ def issue_token(user: Any, name: str | None = None, expires_in_days: int | None 
     expires_at: datetime | None = None
     if expires_in_days is not None:
         if not 1 <= expires_in_days <= TOKEN_MAX_DAYS:
-            raise AccountError(f"expires_in_days must be 1 to {TOKEN_MAX_DAYS}")
+            raise AccountError(f"expires_in_days must be 1 to {TOKEN_MAX_DAYS}", "invalid_expiry")
         expires_at = timezone.now() + timedelta(days=expires_in_days)
     cap = settings.COLLAB_MAX_TOKENS_PER_USER
     with transaction.atomic():
@@ -195,7 +194,7 @@ def authenticate_tokens(raws: Sequence[str]) -> dict[str, TokenAuth]:
         return {}
     now = timezone.now()
     tokens = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__collab_profile")
         .filter(digest__in=list(digests))
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     )
@@ -232,27 +231,75 @@ def socket_auth_valid(user_id: int, token_id: int | None) -> bool:
 
 def socket_auths_valid(pairs: Iterable[tuple[int, int | None]]) -> set[tuple[int, int | None]]:
     """socket_auth_valid for many sockets at once (two queries): the (user_id, token_id) pairs still valid."""
-    pairs = set(pairs)
-    if not pairs:
+    valid = socket_credentials_valid((user_id, token_id, None) for user_id, token_id in pairs)
+    return {(user_id, token_id) for user_id, token_id, _ in valid}
+
+
+# What a socket authenticated with: (user id, API token id or None, session record id or None).
+SocketCredential = tuple[int, int | None, int | None]
+
+
+def socket_credentials_valid(credentials: Iterable[SocketCredential]) -> set[SocketCredential]:
+    """Which sockets' authentication still holds (two or three queries for any number).
+
+    The user is active; a token socket's token is neither revoked nor expired; a session
+    socket's session (its record, collab.accounts.sessions) is still signed in. A session
+    socket without a record id (opened before records existed) is checked for the user only.
+    """
+    credentials = set(credentials)
+    if not credentials:
         return set()
     active = set(
-        User.objects.filter(pk__in={user_id for user_id, _ in pairs}, is_active=True).values_list(
+        User.objects.filter(pk__in={user_id for user_id, _, _ in credentials}, is_active=True).values_list(
             "pk", flat=True
         )
     )
-    token_ids = {token_id for _, token_id in pairs if token_id is not None}
+    token_ids = {token_id for _, token_id, _ in credentials if token_id is not None}
     live: set[tuple[int, int]] = set()
     if token_ids:
         live = set(_live_token_rows().filter(pk__in=token_ids).values_list("user_id", "pk"))
+    signed_in = sessions.live_sessions(
+        {(user_id, session_id) for user_id, _, session_id in credentials if session_id is not None}
+    )
     return {
-        (user_id, token_id)
-        for user_id, token_id in pairs
-        if user_id in active and (token_id is None or (user_id, token_id) in live)
+        (user_id, token_id, session_id)
+        for user_id, token_id, session_id in credentials
+        if user_id in active
+        and (token_id is None or (user_id, token_id) in live)
+        and (session_id is None or (user_id, session_id) in signed_in)
     }
 
 
 def identity_of(user: Any) -> dict[str, Any]:
-    """How a user appears to collaborators: id, display name and a stable colour."""
+    """How a user appears to collaborators: id, display name, a stable colour and the avatar's URL.
+
+    The colour comes from the user's id alone (sha256), so it never changes. The avatar is
+    read from the profile loaded with the user (token and session sockets load it); in an
+    event loop an unloaded profile is not queried (avatar_url is then None).
+    """
     name = user.get_full_name() or user.get_username()
     digest = hashlib.sha256(str(user.pk).encode()).digest()
-    return {"id": user.pk, "name": name, "color": CURSOR_COLORS[digest[0] % len(CURSOR_COLORS)]}
+    profile = profile_if_loaded(user) if _in_event_loop() else profile_of(user)
+    return {
+        "id": user.pk,
+        "name": name,
+        "color": CURSOR_COLORS[digest[0] % len(CURSOR_COLORS)],
+        "avatar_url": avatar_url(user.get_username(), profile),
+    }
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def socket_session_user(session: Any, user_agent: str, ip: str) -> tuple[Any, int | None]:
+    """The user a websocket's session signs in, with their profile loaded (for identity_of),
+    and the session's record id. Sync: call it from a database thread."""
+    user, session_id = sessions.socket_session_user(session, user_agent, ip)
+    if user.is_authenticated:
+        profile_of(user)
+    return user, session_id

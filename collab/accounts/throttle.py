@@ -226,12 +226,17 @@ class Attempt:
         self.store.delete(self.account_key)
 
 
-def begin(action: str, account: str, address: str, store: Counters | None = None) -> Attempt:
-    """Reserve the slots of one attempt, or raise ThrottledError (nothing may be checked then)."""
+def begin(
+    action: str, account: str, address: str, store: Counters | None = None, limit: Rate | None = None
+) -> Attempt:
+    """Reserve the slots of one attempt, or raise ThrottledError (nothing may be checked then).
+
+    `limit` replaces COLLAB_AUTH_ACCOUNT_RATE for the account counter (e.g. reset e-mails).
+    """
     store = counters if store is None else store
     address_key = f"{KEY_PREFIX}:address:{_digest(address_bucket(address))}"
     account_key = f"{KEY_PREFIX}:{action}:account:{_digest(account)}"
-    for key, rate in ((address_key, address_rate()), (account_key, account_rate())):
+    for key, rate in ((address_key, address_rate()), (account_key, limit or account_rate())):
         if store.incr(key, rate.seconds) > rate.limit:
             until = store.window_end(key, rate.seconds)
             raise ThrottledError(max(1, math.ceil(until - time.time())))

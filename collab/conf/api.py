@@ -81,10 +81,12 @@ def unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:
 def register_routers() -> None:
     from chat.api import router as chat_router
     from chat.search_api import router as search_router
-    from collab.accounts.api import router as auth_router
+    from collab.accounts.api import AUTH_ROUTERS, USERS_ROUTER
     from documents.api import router as documents_router
 
-    api.add_router("/auth", auth_router)
+    for auth_router in AUTH_ROUTERS:
+        api.add_router("/auth", auth_router)
+    api.add_router("/users", USERS_ROUTER)
     api.add_router("/documents", documents_router)
     api.add_router("/chat", chat_router)
     api.add_router("/chat", search_router)

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from collab.accounts import sessions
 from collab.conf import views
 from collab.realtime import errors
 
@@ -77,3 +78,18 @@ class ApiErrorMiddleware:
             if name in response and name not in replacement:
                 replacement[name] = response[name]
         return replacement
+
+
+class SessionActivityMiddleware:
+    """Keeps the record of the request's browser session current (collab.accounts.sessions):
+    `last_seen_at` at most every few minutes. Requests without a session cookie cost nothing."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        from django.conf import settings
+
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            sessions.touch(request)
+        return self.get_response(request)

@@ -71,6 +71,8 @@ def check_production_settings() -> None:
         problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS must list the served host names (no '*')")
+    if env_bool("EMAIL_USE_TLS", False) and env_bool("EMAIL_USE_SSL", False):
+        problems.append("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set one of them")
     if problems:
         raise ImproperlyConfigured("insecure production settings: " + "; ".join(problems))
 
@@ -106,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "collab.conf.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -234,6 +237,11 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or os.environ.get("CELERY_BROKER_URL"))
 CELERY_TASK_EAGER_PROPAGATES = True
+# Every key Celery keeps in Redis (queues, bindings, results) carries the deployment's prefix,
+# like the cache and the channel layer: deployments (and test runs) sharing one Redis stay apart.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:celery:"}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:celery:"}
+CELERY_TASK_IGNORE_RESULT = True
 
 # Passwords (docs/operations.md#authentication): at least COLLAB_PASSWORD_MIN_LENGTH
 # characters, not similar to the username or e-mail, not a common password, and
@@ -261,6 +269,45 @@ COLLAB_AUTH_ADDRESS_RATE = env_str("COLLAB_AUTH_ADDRESS_RATE", "50/900")
 COLLAB_TRUSTED_PROXIES = env_list("COLLAB_TRUSTED_PROXIES", [])
 # API tokens one user may hold at once (expired ones are pruned before refusing).
 COLLAB_MAX_TOKENS_PER_USER = env_int("COLLAB_MAX_TOKENS_PER_USER", 100)
+# Password-reset requests per e-mail address per window ("COUNT/SECONDS"); each request also
+# counts against the client address's COLLAB_AUTH_ADDRESS_RATE.
+COLLAB_PASSWORD_RESET_RATE = env_str("COLLAB_PASSWORD_RESET_RATE", "5/3600")
+# How long a password-reset link works (Django's token generator).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# The site's address as users reach it (e.g. https://collab.example.com), for links in e-mails;
+# empty: the origin of the request that asked for the e-mail.
+COLLAB_PUBLIC_URL = env_str("COLLAB_PUBLIC_URL", "").rstrip("/")
+if COLLAB_PUBLIC_URL and not COLLAB_PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("COLLAB_PUBLIC_URL must start with http:// or https://")
+
+# Browser sessions live in the database; the engine is Django's, plus the record of each
+# signed-in session (collab.accounts.sessions) kept in step when a session key changes.
+SESSION_ENGINE = "collab.accounts.session_store"
+
+# E-mail (password reset). Development prints mails to the console; production sends by SMTP.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "collab@localhost")
+
+# Uploaded files (avatars): Django's default storage, on the file system under MEDIA_ROOT
+# (shared by every worker: a common volume in deployments). Never served by URL directly.
+MEDIA_ROOT = Path(env_str("COLLAB_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "/media/"
+# Avatars: the largest upload accepted, and the largest image (in pixels and per side) decoded.
+COLLAB_AVATAR_MAX_BYTES = env_int("COLLAB_AVATAR_MAX_BYTES", 2 * 1024 * 1024)
+COLLAB_AVATAR_MAX_PIXELS = env_int("COLLAB_AVATAR_MAX_PIXELS", 40_000_000)
+COLLAB_AVATAR_MAX_SIDE = env_int("COLLAB_AVATAR_MAX_SIDE", 10_000)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -16,16 +16,32 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 
-@ensure_csrf_cookie
-def spa(request: HttpRequest, **_: str) -> HttpResponse:
+def _index(status: int) -> HttpResponse:
     index = settings.FRONTEND_DIST / "index.html"
     if not index.is_file():
+        if status == 404:
+            return HttpResponse("Not found.", status=404, content_type="text/plain")
         return HttpResponse(
             "The front end is not built: run `cd frontend && npm ci && npm run build`.",
             status=503,
             content_type="text/plain",
         )
-    return HttpResponse(index.read_bytes(), content_type="text/html; charset=utf-8")
+    return HttpResponse(index.read_bytes(), status=status, content_type="text/html; charset=utf-8")
+
+
+@ensure_csrf_cookie
+def spa(request: HttpRequest, **_: str) -> HttpResponse:
+    """A route of the single-page app: its index.html."""
+    return _index(200)
+
+
+@ensure_csrf_cookie
+def spa_not_found(request: HttpRequest, **_: str) -> HttpResponse:
+    """Any other path outside /api/, /static/ and /admin/: the app's index.html with status 404
+    for GET (the app shows its own "page not found"), a plain 404 for other methods."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse("Not found.", status=404, content_type="text/plain")
+    return _index(404)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -118,16 +118,16 @@ class CrdtRoomConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         """Sockets the watch checks with one batched `verdicts` call."""
         return (type(self), self.kind)
 
-    def access_subject(self) -> tuple[Any, int, int | None]:
-        return self.object_id, self.user_id, self.scope.get("token_id")
+    def access_subject(self) -> tuple[Any, int, int | None, int | None]:
+        return self.object_id, self.user_id, self.scope.get("token_id"), self.scope.get("session_id")
 
-    def verdicts(self, subjects: list[tuple[Any, int, int | None]]) -> list[Verdict]:
+    def verdicts(self, subjects: list[tuple[Any, int, int | None, int | None]]) -> list[Verdict]:
         """Sync, batched, for sockets of this one's access group: authentication, then the kind."""
-        from collab.accounts.services import socket_auths_valid
+        from collab.accounts.services import socket_credentials_valid
 
-        valid = socket_auths_valid((user_id, token_id) for _, user_id, token_id in subjects)
-        checked = [subject for subject in subjects if (subject[1], subject[2]) in valid]
-        kind_verdicts = self._kind().verdicts([(target, user) for target, user, _ in checked])
+        valid = socket_credentials_valid(subject[1:] for subject in subjects)
+        checked = [subject for subject in subjects if subject[1:] in valid]
+        kind_verdicts = self._kind().verdicts([(target, user) for target, user, _, _ in checked])
         by_subject = dict(zip(checked, kind_verdicts, strict=True))
         return [by_subject.get(subject, self.refused_verdict) for subject in subjects]
 

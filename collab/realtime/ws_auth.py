@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from channels.auth import AuthMiddlewareStack
+from channels.auth import AuthMiddleware
 from channels.db import database_sync_to_async
+from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from collab.accounts.services import TokenAuth, authenticate_tokens
+from collab.accounts.services import TokenAuth, authenticate_tokens, socket_session_user
+from collab.accounts.throttle import client_address
 from collab.realtime.batching import Batcher
 from collab.realtime.runtime import running_runtime
 
@@ -89,10 +91,29 @@ async def authenticate_socket_token(raw: str) -> TokenAuth | None:
     return found.get(raw)
 
 
+class SessionAuthMiddleware(AuthMiddleware):
+    """Channels' AuthMiddleware, resolving the user with Django's session checks in one trip to
+    a database thread that also reads the session's record id (scope["session_id"]; see
+    collab.accounts.sessions) and loads the user's profile (for identity_of)."""
+
+    async def resolve_scope(self, scope: Scope) -> None:
+        client = scope.get("client") or ("", 0)
+        meta = {
+            "REMOTE_ADDR": str(client[0] or ""),
+            "HTTP_X_FORWARDED_FOR": _header(scope, b"x-forwarded-for"),
+        }
+        user, session_id = await database_sync_to_async(socket_session_user)(
+            scope["session"], _header(scope, b"user-agent") or "", client_address(meta)
+        )
+        scope["user"]._wrapped = user
+        scope["session_id"] = session_id
+
+
 class TokenOrSessionMiddleware:
-    """Sets scope["user"], scope["auth_method"] ("token", "session" or None) and
-    scope["token_id"] (the ApiToken's id for token auth, else None), which the
-    sockets' periodic checks pass to collab.accounts.services.socket_auth_valid.
+    """Sets scope["user"], scope["auth_method"] ("token", "session" or None),
+    scope["token_id"] (the ApiToken's id for token auth, else None) and
+    scope["session_id"] (the session's record id for session auth, else None), which the
+    sockets' periodic checks pass to collab.accounts.services.socket_credentials_valid.
 
     Token clients skip the session and auth middlewares entirely (no session
     lookup, less memory per socket); the rest go through Channels' stack.
@@ -100,7 +121,9 @@ class TokenOrSessionMiddleware:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.session_stack = AuthMiddlewareStack(_SessionOutcome(inner))
+        self.session_stack = CookieMiddleware(
+            SessionMiddleware(SessionAuthMiddleware(_SessionOutcome(inner)))
+        )
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
         token = token_from_scope(scope)
@@ -108,9 +131,9 @@ class TokenOrSessionMiddleware:
             return await self.session_stack(scope, receive, send)
         auth = await authenticate_socket_token(token)
         if auth is None:
-            scope = dict(scope, user=AnonymousUser(), auth_method=None, token_id=None)
+            scope = dict(scope, user=AnonymousUser(), auth_method=None, token_id=None, session_id=None)
         else:
-            scope = dict(scope, user=auth.user, auth_method="token", token_id=auth.token_id)
+            scope = dict(scope, user=auth.user, auth_method="token", token_id=auth.token_id, session_id=None)
         scope["origin_allowed"] = True
         return await self.inner(scope, receive, send)
 
@@ -125,6 +148,8 @@ class _SessionOutcome:
         user = scope.get("user") or AnonymousUser()
         authenticated = user.is_authenticated
         scope = dict(scope, auth_method="session" if authenticated else None, token_id=None)
+        if not authenticated:
+            scope["session_id"] = None
         scope["origin_allowed"] = not authenticated or origin_allowed(scope)
         return await self.inner(scope, receive, send)
 

@@ -41,6 +41,7 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
     counted = False
     connections: ConnectionCount | None = None
     token_id: int | None = None  # the API token the socket authenticated with (None: a session)
+    session_id: int | None = None  # the session record it authenticated with (None: a token)
     _released = False
 
     @classmethod
@@ -124,6 +125,7 @@ class JsonSocketConsumer(DirectDispatchMixin, AsyncJsonWebsocketConsumer):
         self.counted = True
         user = self.scope["user"]
         self.token_id = self.scope.get("token_id")
+        self.session_id = self.scope.get("session_id")
         return user
 
     # -- frames -------------------------------------------------------------

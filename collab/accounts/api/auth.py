@@ -1,4 +1,4 @@
-"""`/api/auth/...`: registration, tokens, browser login/logout, who am I."""
+"""`/api/auth/...`: registration, API tokens, browser login and logout."""
 
 from __future__ import annotations
 
@@ -7,21 +7,30 @@ from typing import Any
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
+from django.views.decorators.csrf import csrf_protect
 from ninja import Field, Router, Schema, Status
 from ninja.decorators import decorate_view
-from ninja.errors import HttpError
 
 from collab.accounts import throttle
+from collab.accounts.api.common import (
+    ApiError,
+    ErrorOut,
+    ThrottledOut,
+    UserOut,
+    account_error,
+    address,
+    throttled,
+    user_out,
+)
+from collab.accounts.errors import AccountError
 from collab.accounts.services import (
     TOKEN_MAX_DAYS,
     TOKEN_NAME_MAX,
-    AccountError,
     InvalidCredentialsError,
+    IssuedToken,
     TokenNotFoundError,
     TooManyTokensError,
     check_credentials,
-    identity_of,
     issue_token,
     list_tokens,
     register_account,
@@ -48,11 +57,9 @@ class TokenRequestIn(CredentialsIn):
     expires_in_days: int | None = Field(default=None, ge=1, le=TOKEN_MAX_DAYS)
 
 
-class UserOut(Schema):
-    id: int
-    username: str
-    name: str = ""
-    color: str = ""
+class TokenCreateIn(Schema):
+    name: str = Field(max_length=TOKEN_NAME_MAX)
+    expires_in_days: int | None = Field(default=None, ge=1, le=TOKEN_MAX_DAYS)
 
 
 class TokenOut(Schema):
@@ -60,6 +67,10 @@ class TokenOut(Schema):
     id: int
     name: str
     expires_at: datetime | None
+
+
+class CreatedTokenOut(TokenOut):
+    created_at: datetime
 
 
 class TokenInfoOut(Schema):
@@ -70,32 +81,18 @@ class TokenInfoOut(Schema):
     expires_at: datetime | None
 
 
-class ErrorOut(Schema):
-    detail: str
-    code: str = ""
+def _too_many_tokens(exc: TooManyTokensError) -> HttpResponse:
+    return JsonResponse({"detail": str(exc), "code": "too_many_tokens"}, status=409)
 
 
-class ThrottledOut(Schema):
-    detail: str
-    code: str
-    retry_after: int
-
-
-def _user_out(user: Any) -> dict[str, Any]:
-    identity = identity_of(user)
+def _issued(issued: IssuedToken) -> dict[str, Any]:
     return {
-        "id": user.pk,
-        "username": user.get_username(),
-        "name": identity["name"],
-        "color": identity["color"],
+        "token": issued.raw,
+        "id": issued.token.pk,
+        "name": issued.token.name,
+        "expires_at": issued.token.expires_at,
+        "created_at": issued.token.created_at,
     }
-
-
-def _throttled(exc: throttle.ThrottledError) -> HttpResponse:
-    body = {"detail": str(exc), "code": "throttled", "retry_after": exc.retry_after}
-    response = JsonResponse(body, status=429)
-    response["Retry-After"] = str(exc.retry_after)
-    return response
 
 
 def _bearer(request: HttpRequest) -> str | None:
@@ -107,25 +104,23 @@ def _bearer(request: HttpRequest) -> str | None:
 
 @router.post("/register", auth=None, response={201: UserOut, 400: ErrorOut, 429: ThrottledOut})
 def register(request: HttpRequest, payload: RegisterIn) -> Status[dict[str, Any]] | HttpResponse:
-    address = throttle.client_address(request.META)
     try:
-        user = register_account(payload.username, payload.password, payload.email, address)
+        user = register_account(payload.username, payload.password, payload.email, address(request))
     except throttle.ThrottledError as exc:
-        return _throttled(exc)
+        return throttled(exc)
     except AccountError as exc:
-        raise HttpError(400, str(exc)) from exc
-    return Status(201, _user_out(user))
+        raise account_error(exc) from exc
+    return Status(201, user_out(user))
 
 
 def _authenticated(request: HttpRequest, username: str, password: str) -> Any:
     """The user for these credentials, a 429 response when throttled; 401 raised when wrong."""
-    address = throttle.client_address(request.META)
     try:
-        return check_credentials(username, password, address, request)
+        return check_credentials(username, password, address(request), request)
     except throttle.ThrottledError as exc:
-        return _throttled(exc)
+        return throttled(exc)
     except InvalidCredentialsError as exc:
-        raise HttpError(401, "invalid username or password") from exc
+        raise ApiError(401, "invalid username or password", "invalid_credentials") from exc
 
 
 @router.post(
@@ -141,15 +136,24 @@ def token(request: HttpRequest, payload: TokenRequestIn) -> dict[str, Any] | Htt
     try:
         issued = issue_token(user, payload.name, payload.expires_in_days)
     except AccountError as exc:
-        raise HttpError(400, str(exc)) from exc
+        raise account_error(exc) from exc
     except TooManyTokensError as exc:
-        return JsonResponse({"detail": str(exc), "code": "too_many_tokens"}, status=409)
-    return {
-        "token": issued.raw,
-        "id": issued.token.pk,
-        "name": issued.token.name,
-        "expires_at": issued.token.expires_at,
-    }
+        return _too_many_tokens(exc)
+    body = _issued(issued)
+    del body["created_at"]  # this call's answer keeps its original fields
+    return body
+
+
+@router.post("/tokens", response={201: CreatedTokenOut, 400: ErrorOut, 409: ErrorOut})
+def create_token(request: HttpRequest, payload: TokenCreateIn) -> Status[dict[str, Any]] | HttpResponse:
+    """A new API token for the signed-in caller (shown once), e.g. from the settings page."""
+    try:
+        issued = issue_token(request.user, payload.name, payload.expires_in_days)
+    except AccountError as exc:
+        raise account_error(exc) from exc
+    except TooManyTokensError as exc:
+        return _too_many_tokens(exc)
+    return Status(201, _issued(issued))
 
 
 @router.get("/tokens", response=list[TokenInfoOut])
@@ -164,7 +168,7 @@ def delete_token(request: HttpRequest, token_id: int) -> Status[None]:
     try:
         revoke_token(request.user, token_id)
     except TokenNotFoundError as exc:
-        raise HttpError(404, "no such token") from exc
+        raise ApiError(404, "no such token", "not_found") from exc
     return Status(204, None)
 
 
@@ -175,7 +179,7 @@ def session_login(request: HttpRequest, payload: CredentialsIn) -> dict[str, Any
     if isinstance(user, HttpResponse):
         return user
     login(request, user)
-    return _user_out(user)
+    return user_out(user)
 
 
 @router.post("/logout", response={204: None})
@@ -186,9 +190,3 @@ def session_logout(request: HttpRequest) -> Status[None]:
         revoke_raw_token(request.user, raw)
     logout(request)
     return Status(204, None)
-
-
-@router.get("/me", response=UserOut)
-@decorate_view(ensure_csrf_cookie)
-def me(request: HttpRequest) -> dict[str, Any]:
-    return _user_out(request.user)
