@@ -24,15 +24,14 @@ export function AuthLayout({ title, children }: { title: string; children: React
   )
 }
 
-/** When the server throttles (429 with retry_after): the moment the form may be sent again. */
-function useThrottle(): [number | null, (error: unknown) => void] {
-  const [until, setUntil] = useState<number | null>(null)
+/** When the server throttles (429 with retry_after): seconds until the form may be sent again. */
+function useThrottle(): [number, (error: unknown) => void] {
+  const [wait, start] = useCountdown()
   const onError = (error: unknown) => {
-    if (error instanceof ApiError && error.status === 429 && error.retryAfter !== null) {
-      setUntil(Date.now() + error.retryAfter * 1000)
-    }
+    if (error instanceof ApiError && error.status === 429 && error.retryAfter !== null)
+      start(error.retryAfter)
   }
-  return [until, onError]
+  return [wait, onError]
 }
 
 export function LoginPage() {
@@ -42,8 +41,7 @@ export function LoginPage() {
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [problem, setProblem] = useState<string | null>(null)
-  const [throttledUntil, onError] = useThrottle()
-  const wait = useCountdown(throttledUntil)
+  const [wait, onError] = useThrottle()
 
   const submit = (event: SyntheticEvent) => {
     event.preventDefault()
@@ -113,8 +111,7 @@ export function RegisterPage() {
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
   const [problem, setProblem] = useState<string | null>(null)
-  const [throttledUntil, onError] = useThrottle()
-  const wait = useCountdown(throttledUntil)
+  const [wait, onError] = useThrottle()
 
   const submit = (event: SyntheticEvent) => {
     event.preventDefault()

@@ -27,7 +27,12 @@ const csrf: Middleware = {
   },
 }
 
-export const client = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' })
+export const client = createClient<paths>({
+  baseUrl: window.location.origin,
+  credentials: 'same-origin',
+  // Looked up at each call (not captured once), so tests can stand in for the server.
+  fetch: (request: Request) => globalThis.fetch(request),
+})
 client.use(csrf)
 
 interface Outcome<T> {

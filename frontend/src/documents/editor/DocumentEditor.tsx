@@ -1,0 +1,57 @@
+import { EditorContent, useEditor } from '@tiptap/react'
+import { useEffect } from 'react'
+
+import type { Collaboration } from './collaboration'
+import { editorExtensions, type CursorUser } from './extensions'
+import { Toolbar } from './Toolbar'
+
+interface Props {
+  connection: Collaboration
+  user: CursorUser
+  readOnly: boolean
+  /** False once the server closed the socket for good (the banner says why). */
+  live: boolean
+}
+
+declare global {
+  interface Window {
+    __collab?: { editor: unknown; provider: unknown; ydoc: unknown; docId: string }
+  }
+}
+
+export function DocumentEditor({ connection, user, readOnly, live }: Props) {
+  const editor = useEditor(
+    {
+      extensions: editorExtensions(connection, user, readOnly),
+      editable: !readOnly,
+      editorProps: { attributes: { class: 'prose', 'aria-label': 'Document editor', spellcheck: 'true' } },
+    },
+    [connection, readOnly],
+  )
+
+  useEffect(() => {
+    if (editor && !editor.isDestroyed) editor.setEditable(!readOnly && live)
+  }, [editor, readOnly, live])
+
+  useEffect(() => {
+    if (!editor) return
+    // For debugging and the end-to-end tests.
+    const handle = {
+      editor,
+      provider: connection.provider,
+      ydoc: connection.ydoc,
+      docId: connection.documentId,
+    }
+    window.__collab = handle
+    return () => {
+      if (window.__collab === handle) delete window.__collab
+    }
+  }, [editor, connection])
+
+  return (
+    <>
+      {!readOnly && editor && <Toolbar editor={editor} />}
+      <EditorContent editor={editor} id="editor" className={readOnly ? 'editor readonly' : 'editor'} />
+    </>
+  )
+}

@@ -1,0 +1,92 @@
+import { useEditorState, type Editor } from '@tiptap/react'
+import { Fragment } from 'react'
+
+import { TOOLBAR_GROUPS, type ToolbarItem } from './toolbarItems'
+import { useUndoRedo } from './useUndoRedo'
+
+function ToolbarButton({
+  editor,
+  item,
+  active,
+  disabled,
+}: {
+  editor: Editor
+  item: ToolbarItem
+  active: boolean
+  disabled: boolean
+}) {
+  return (
+    <button
+      type="button"
+      className={active ? 'tb is-active' : 'tb'}
+      data-action={item.action}
+      title={item.title}
+      aria-label={item.title}
+      aria-pressed={active}
+      disabled={disabled}
+      // Keep the editor's selection: the button must not take focus on mousedown.
+      onMouseDown={(event) => event.preventDefault()}
+      onClick={() => item.run(editor.chain().focus(), editor)?.run()}
+    >
+      {item.label}
+    </button>
+  )
+}
+
+export function Toolbar({ editor }: { editor: Editor }) {
+  const active = useEditorState({
+    editor,
+    selector: ({ editor: current }) =>
+      TOOLBAR_GROUPS.flat().map((item) => (item.active ? item.active(current) : false)),
+    equalityFn: (a, b) => b !== null && a.length === b.length && a.every((value, i) => value === b[i]),
+  })
+  const editable = useEditorState({ editor, selector: ({ editor: current }) => current.isEditable })
+  const { canUndo, canRedo } = useUndoRedo(editor)
+  let index = 0
+  return (
+    <div id="toolbar" className="toolbar" role="toolbar" aria-label="Formatting">
+      {TOOLBAR_GROUPS.map((group, groupIndex) => (
+        <Fragment key={group[0].action}>
+          {groupIndex > 0 && <span className="sep" aria-hidden="true" />}
+          {group.map((item) => {
+            const isActive = active[index++] ?? false
+            return (
+              <ToolbarButton
+                key={item.action}
+                editor={editor}
+                item={item}
+                active={isActive}
+                disabled={!editable}
+              />
+            )
+          })}
+        </Fragment>
+      ))}
+      <span className="sep" aria-hidden="true" />
+      <button
+        type="button"
+        className="tb"
+        data-action="undo"
+        title="Undo (Ctrl+Z)"
+        aria-label="Undo (Ctrl+Z)"
+        disabled={!canUndo}
+        onMouseDown={(event) => event.preventDefault()}
+        onClick={() => editor.chain().focus().undo().run()}
+      >
+        ↶
+      </button>
+      <button
+        type="button"
+        className="tb"
+        data-action="redo"
+        title="Redo (Ctrl+Shift+Z)"
+        aria-label="Redo (Ctrl+Shift+Z)"
+        disabled={!canRedo}
+        onMouseDown={(event) => event.preventDefault()}
+        onClick={() => editor.chain().focus().redo().run()}
+      >
+        ↷
+      </button>
+    </div>
+  )
+}

@@ -1,0 +1,24 @@
+/** Close codes sent by the server that mean "do not reconnect". */
+export const FATAL_CLOSE: Partial<Record<number, string>> = {
+  4400: 'The server rejected a malformed message. Reload the page to reconnect.',
+  4401: 'You are not signed in (or your session has expired).',
+  4403: 'You do not have access to this document.',
+  4404: 'This document does not exist (it may have been deleted).',
+  1009: 'A change was too large for the server to accept. Reload the page; edits that were not saved are lost.',
+  4413: 'A change was too large for the server to accept. Reload the page; edits that were not saved are lost.',
+}
+
+/** Close codes that mean "try again later": a transient banner, then reconnect with backoff. */
+export const TRANSIENT_CLOSE: Partial<Record<number, { message: string; minAttempt: number }>> = {
+  // Server at capacity: start further up the backoff curve so a busy server is not hammered.
+  4503: { message: 'Server busy, retrying…', minAttempt: 3 },
+  4500: { message: 'Server error, retrying…', minAttempt: 0 },
+}
+
+export type SyncStatus = 'connecting' | 'connected' | 'synced' | 'disconnected'
+
+export interface Banner {
+  code: number
+  message: string
+  kind: 'fatal' | 'transient'
+}
