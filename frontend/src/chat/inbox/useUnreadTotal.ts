@@ -1,15 +1,11 @@
-// The total of unread chat messages for the top bar's badge.
-import { useQuery } from '@tanstack/react-query'
+// The total of unread chat messages, for the top bar's badge: live on every signed-in page
+// (the tab's one inbox socket runs while the top bar is mounted).
+import { useInbox, useRooms } from './useInbox'
 
-import { client, unwrap } from '../../api/client'
-
-export const roomsKey = ['chat', 'rooms'] as const
+export { roomsKey } from './Inbox'
 
 export function useUnreadTotal(): number {
-  const { data } = useQuery({
-    queryKey: roomsKey,
-    queryFn: () => unwrap(client.GET('/api/chat/rooms')),
-    refetchInterval: 15_000,
-  })
-  return (data ?? []).reduce((total, room) => total + room.unread, 0)
+  useInbox()
+  const { data } = useRooms()
+  return (data ?? []).reduce((total, room) => total + (room.unread || 0), 0)
 }
