@@ -5,8 +5,8 @@ brute-force throttle and the same per-account count as login: guesses through ei
 path share one budget. A reset request counts every request (not only failures) per
 client address (COLLAB_AUTH_ADDRESS_RATE) and per e-mail address
 (COLLAB_PASSWORD_RESET_RATE), and answers the same whether or not an account has
-that address: the e-mail is sent by a Celery task (collab.accounts.tasks), after the
-answer, so even its timing says nothing. Reset links hold Django's token
+that address (the e-mail is sent once the request's transaction has committed, and a
+failure to send is logged, never answered). Reset links hold Django's token
 (`default_token_generator`), which stops working once the password changes, after
 PASSWORD_RESET_TIMEOUT, or when the account's e-mail changes; neither the token nor
 the link is ever logged.
@@ -24,10 +24,9 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlsafe_base64_decode
 
-from collab.accounts import throttle
+from collab.accounts import mail, throttle
 from collab.accounts.errors import AccountError
 from collab.accounts.sessions import end_sessions
 
@@ -65,12 +64,6 @@ def change_password(user_id: int, current_password: str, new_password: str, addr
     return user
 
 
-def reset_link(user: Any, base_url: str) -> str:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    return f"{base_url}/reset-password/{uid}/{token}"
-
-
 def reset_base_url(request_origin: str) -> str:
     return str(settings.COLLAB_PUBLIC_URL or request_origin).rstrip("/")
 
@@ -85,10 +78,8 @@ def request_password_reset(email: str, address: str, base_url: str) -> None:
     except ValidationError as exc:
         raise AccountError("enter a valid e-mail address", "invalid_email") from exc
     throttle.begin(RESET_ACTION, email.casefold(), address, limit=reset_rate())
-    from collab.accounts.tasks import send_password_reset
-
     for user_id in User.objects.filter(email__iexact=email, is_active=True).values_list("pk", flat=True):
-        transaction.on_commit(functools.partial(send_password_reset.delay, user_id, base_url))
+        transaction.on_commit(functools.partial(mail.send_password_reset, user_id, base_url))
 
 
 def reset_rate() -> throttle.Rate:

@@ -25,3 +25,10 @@ def users_named(usernames: list[str]) -> dict[str, Any]:
 def user_by_id(user_id: int) -> Any:
     """The user with this id and their profile (one query); DoesNotExist if none."""
     return get_user_model().objects.select_related("collab_profile").get(pk=user_id)
+
+
+def users_with_profiles(usernames: list[str]) -> list[Any]:
+    """The users these (any-spelling) names belong to, with their profiles (one query), by name."""
+    wanted = {canonical_username(name) for name in usernames}
+    rows = get_user_model().objects.filter(username__in=wanted).select_related("collab_profile")
+    return list(rows.order_by("username"))

@@ -237,11 +237,6 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or os.environ.get("CELERY_BROKER_URL"))
 CELERY_TASK_EAGER_PROPAGATES = True
-# Every key Celery keeps in Redis (queues, bindings, results) carries the deployment's prefix,
-# like the cache and the channel layer: deployments (and test runs) sharing one Redis stay apart.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:celery:"}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:celery:"}
-CELERY_TASK_IGNORE_RESULT = True
 
 # Passwords (docs/operations.md#authentication): at least COLLAB_PASSWORD_MIN_LENGTH
 # characters, not similar to the username or e-mail, not a common password, and

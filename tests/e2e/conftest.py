@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import required_env
 from tests.e2e.servers import Deployment, Worker, create_database, delete_redis_prefix
+from tests.e2e.smtp import SmtpServer
 from tests.e2e.yclient import YClient
 
 # Fast enough for tests, same code paths as production.
@@ -53,6 +54,13 @@ def start_worker(deployment: Deployment, tmp_path: Path) -> Iterator[Callable[..
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A local SMTP server (tests/e2e/smtp.py); pass `smtp_server.env` to the workers."""
+    with SmtpServer() as server:
+        yield server
 
 
 @pytest.fixture

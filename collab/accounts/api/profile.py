@@ -12,6 +12,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from ninja import File, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
+from ninja.params.functions import Query
 
 from collab.accounts import throttle
 from collab.accounts.api.common import (
@@ -28,7 +29,8 @@ from collab.accounts.api.common import (
 from collab.accounts.avatars import too_large
 from collab.accounts.errors import AccountError
 from collab.accounts.profiles import delete_avatar, set_avatar, stored_avatar, update_profile
-from collab.accounts.selectors import user_by_id
+from collab.accounts.selectors import user_by_id, users_with_profiles
+from collab.accounts.services import identity_of
 from collab.models import Theme
 
 router = Router(tags=["auth"])
@@ -36,6 +38,17 @@ users_router = Router(tags=["users"])
 
 # Multipart framing around the file: a request larger than the limit plus this is refused unread.
 MULTIPART_SLACK = 64 * 1024
+
+
+# Usernames one GET /api/users may ask for.
+MAX_LOOKUPS = 100
+
+
+class PersonOut(Schema):
+    username: str
+    name: str
+    color: str
+    avatar_url: str | None
 
 
 class ProfileIn(Schema):
@@ -110,6 +123,26 @@ def upload_avatar(request: HttpRequest, file: File[UploadedFile]) -> dict[str, A
 def remove_avatar(request: HttpRequest) -> Status[None]:
     delete_avatar(caller_id(request))
     return Status(204, None)
+
+
+@users_router.get("", response={200: list[PersonOut], 400: ErrorOut})
+def people(request: HttpRequest, username: list[str] = Query(default=[])) -> list[dict[str, Any]]:  # noqa: B008
+    """How people appear (the identity documents and chat use): `?username=a&username=b`, up to
+    100; names in any spelling, answered in their canonical form; unknown names are left out."""
+    if len(username) > MAX_LOOKUPS:
+        raise ApiError(400, f"ask for at most {MAX_LOOKUPS} usernames at once", "too_many_usernames")
+    found = []
+    for user in users_with_profiles(username):
+        identity = identity_of(user)
+        found.append(
+            {
+                "username": user.get_username(),
+                "name": identity["name"],
+                "color": identity["color"],
+                "avatar_url": identity["avatar_url"],
+            }
+        )
+    return found
 
 
 @users_router.get(

@@ -156,3 +156,25 @@ def test_registration_stores_a_valid_email_and_allows_none() -> None:
     assert User.objects.get(username=with_email).email == "someone@example.org"
     register(client)
     register(client)  # several accounts without an address
+
+
+def test_people_are_looked_up_in_batches_with_their_identity(django_assert_max_num_queries: Any) -> None:
+    client = Client()
+    alice, bob = register(client, "alice"), register(client, "bob")
+    token = token_for(client, alice)
+    call(client, "patch", "/api/auth/me", token, {"name": "Alice A."})
+    query = f"username={alice.upper()}&username={bob}&username=nobody-here"
+    with django_assert_max_num_queries(3):  # the token, then one query for everybody
+        found = call(client, "get", f"/api/users?{query}", token)
+    assert found.status_code == 200, found.content
+    people = {person["username"]: person for person in found.json()}
+    assert set(people) == {alice, bob}
+    assert set(people[alice]) == {"username", "name", "color", "avatar_url"}
+    assert people[alice]["name"] == "Alice A." and people[bob]["name"] == bob
+    user = User.objects.get(username=alice)
+    assert people[alice]["color"] == identity_of(user)["color"]
+    assert call(client, "get", "/api/users", token).json() == []
+    too_many = "&".join(f"username=u{i}" for i in range(101))
+    refused = call(client, "get", f"/api/users?{too_many}", token)
+    assert refused.status_code == 400 and refused.json()["code"] == "too_many_usernames"
+    assert call(Client(), "get", f"/api/users?{query}").status_code == 401
