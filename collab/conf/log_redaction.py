@@ -3,11 +3,12 @@
 What could print them: a websocket or HTTP URL with `?token=...` (Django's and
 Channels' development-server request lines, daphne's access log for HTTP, which
 writes the full URI; for websockets daphne logs the path without its query),
-an `Authorization: Bearer ...` header, or a request body with a `password`
-field in an error message. `RedactSecretsFilter` rewrites every record that
-reaches the configured handlers (settings.LOGGING), and, when it is created,
-also wraps daphne's access log writer, which prints to stdout without going
-through `logging`.
+an `Authorization: Bearer ...` header, a request body with a `password` (or
+`current_password`, `new_password`) field in an error message, or a password-reset
+link (`/reset-password/<uid>/<token>`, e.g. a "Not Found" line for a mistyped one).
+`RedactSecretsFilter` rewrites every record that reaches the configured handlers
+(settings.LOGGING), and, when it is created, also wraps daphne's access log writer,
+which prints to stdout without going through `logging`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 REDACTED = "[redacted]"
 
 _SECRET_NAMES = (
-    r"(?:token|access_token|api_key|apikey|password|passwd|secret|session_?id|csrfmiddlewaretoken)"
+    r"(?:token|access_token|api_key|apikey|(?:current_|new_|old_)?password|passwd|secret|session_?id"
+    r"|csrfmiddlewaretoken)"
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -32,6 +34,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # headers: Authorization: Bearer abc / ('authorization', 'Bearer abc') / b'Bearer abc'
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]+"), rf"\1\2{REDACTED}"),
+    # password-reset links: /reset-password/<uid>/<token>
+    (re.compile(r"(/reset-password/)[^\s?#\"']+"), rf"\1{REDACTED}"),
 )
 
 

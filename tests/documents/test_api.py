@@ -156,3 +156,68 @@ def test_openapi_schema_lists_the_contract(client: Client) -> None:
         "/api/documents/{document_id}/state",
     ):
         assert path in schema["paths"], path
+
+
+def titles(client: Client, token: str, query: str = "") -> list[str]:
+    response = call(client, "get", f"/api/documents{query}", token)
+    assert response.status_code == 200, response.content
+    return [document["title"] for document in response.json()]
+
+
+def test_the_list_filters_by_title_and_sorts(client: Client) -> None:
+    token = register_and_token(client, "alice")
+    for title in ("beta notes", "Alpha plan", "gamma", "alpha ideas", "100% done", "under_score"):
+        assert call(client, "post", "/api/documents", token, {"title": title}).status_code == 201
+    assert titles(client, token)[:2] == ["under_score", "100% done"]  # recent first, as before
+    assert titles(client, token, "?sort=recent") == titles(client, token)
+    assert titles(client, token, "?sort=title") == [
+        "100% done",
+        "alpha ideas",
+        "Alpha plan",
+        "beta notes",
+        "gamma",
+        "under_score",
+    ]
+    assert titles(client, token, "?q=ALPHA&sort=title") == ["alpha ideas", "Alpha plan"]
+    assert titles(client, token, "?q=%20notes%20") == ["beta notes"]
+    assert titles(client, token, "?q=%25") == ["100% done"]  # LIKE wildcards are literal
+    assert titles(client, token, "?q=_") == ["under_score"]
+    assert titles(client, token, "?q=nothing") == []
+    assert titles(client, token, "?q=" + "x" * 301) == []
+    refused = call(client, "get", "/api/documents?sort=size", token)
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_request"
+
+
+def test_documents_carry_their_owner_in_one_query(client: Client, django_assert_max_num_queries: Any) -> None:
+    alice = register_and_token(client, "alice")
+    bob = register_and_token(client, "bob")
+    created = call(client, "post", "/api/documents", alice, {"title": "Shared"}).json()
+    assert created["owner"] == "alice"
+    call(
+        client,
+        "post",
+        f"/api/documents/{created['id']}/members",
+        alice,
+        {"username": "bob", "role": "editor"},
+    )
+    for index in range(5):
+        call(client, "post", "/api/documents", bob, {"title": f"Bob's {index}"})
+    with django_assert_max_num_queries(2):  # the token, then the list with its owners
+        listed = call(client, "get", "/api/documents", bob).json()
+    owners = {document["title"]: document["owner"] for document in listed}
+    assert owners["Shared"] == "alice" and owners["Bob's 3"] == "bob"
+    assert call(client, "get", f"/api/documents/{created['id']}", bob).json()["owner"] == "alice"
+    renamed = call(client, "patch", f"/api/documents/{created['id']}", bob, {"title": "Renamed"}).json()
+    assert renamed["owner"] == "alice"
+
+
+def test_titles_longer_than_the_model_allows_are_refused(client: Client) -> None:
+    token = register_and_token(client, "alice")
+    schema = client.get("/api/openapi.json").json()
+    title_schema = schema["components"]["schemas"]["DocumentIn"]["properties"]["title"]
+    assert title_schema["maxLength"] == 300 and title_schema["minLength"] == 1
+    assert call(client, "post", "/api/documents", token, {"title": "x" * 300}).status_code == 201
+    for title in ("x" * 301, "", "   "):
+        refused = call(client, "post", "/api/documents", token, {"title": title})
+        assert refused.status_code == 400 and refused.json()["code"] == "invalid_title"
+    assert len(titles(client, token)) == 1

@@ -220,6 +220,9 @@ def test_redaction_of_tokens_and_passwords() -> None:
         f"Authorization: Bearer {secret}",
         f"headers=[(b'authorization', b'Bearer {secret}')]",
         f"password={secret}&username=alice",
+        f'{{"current_password": "{secret}", "new_password": "{secret}"}}',
+        f"Not Found: /reset-password/MQ/{secret}",
+        f"GET /reset-password/MQ/{secret}/extra?x=1 404",
     ]
     for sample in samples:
         redacted = redact(sample)
@@ -285,3 +288,50 @@ def test_daphne_access_log_is_redacted() -> None:
     )
     out = stream.getvalue()
     assert "abcdef123456" not in out and out.count("[redacted]") == 2 and "/ws/docs/1" in out
+
+
+# --- tokens from the settings page ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_signed_in_callers_create_tokens_shown_once(settings: Any) -> None:
+    client = Client()
+    username, password = new_account(client)
+    first = new_token(client, username, password).json()["token"]
+    created = call(client, "post", "/api/auth/tokens", first, {"name": "ci", "expires_in_days": 30})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert set(body) == {"token", "id", "name", "expires_at", "created_at"}
+    assert body["name"] == "ci" and body["expires_at"] is not None
+    assert call(client, "get", "/api/auth/me", body["token"]).status_code == 200
+    listed = call(client, "get", "/api/auth/tokens", first).json()
+    assert body["id"] in [row["id"] for row in listed] and body["token"] not in json.dumps(listed)
+    blank = call(client, "post", "/api/auth/tokens", first, {"name": "  "}).json()
+    assert blank["name"] == "api" and blank["expires_at"] is None
+
+    for bad, status, code in (
+        ({"name": "x" * 101}, 422, "invalid_request"),
+        ({"name": "bad\x07"}, 400, "invalid_token_name"),
+        ({"name": "x", "expires_in_days": 0}, 422, "invalid_request"),
+        ({}, 422, "invalid_request"),
+    ):
+        refused = call(client, "post", "/api/auth/tokens", first, bad)
+        assert (refused.status_code, refused.json()["code"]) == (status, code), bad
+    assert call(client, "post", "/api/auth/tokens", body={"name": "x"}).status_code == 401
+
+    settings.COLLAB_MAX_TOKENS_PER_USER = ApiToken.objects.filter(user__username=username).count()
+    capped = call(client, "post", "/api/auth/tokens", first, {"name": "one more"})
+    assert capped.status_code == 409 and capped.json()["code"] == "too_many_tokens"
+
+
+@pytest.mark.django_db
+def test_token_creation_with_a_session_needs_csrf() -> None:
+    from tests.collab.accounts.helpers import browser, send
+
+    client = Client()
+    username, password = new_account(client)
+    session = browser(username, password)
+    refused = session.post("/api/auth/tokens", data='{"name": "x"}', content_type="application/json")
+    assert refused.status_code == 403
+    created = send(session, "post", "/api/auth/tokens", {"name": "from settings"})
+    assert created.status_code == 201 and created.json()["name"] == "from settings"
