@@ -14,7 +14,7 @@ export interface paths {
     get?: never
     put?: never
     /** Session Login */
-    post: operations['collab_accounts_api_session_login']
+    post: operations['collab_accounts_api_auth_session_login']
     delete?: never
     options?: never
     head?: never
@@ -34,7 +34,7 @@ export interface paths {
      * Session Logout
      * @description End the session; with token auth, revoke the token that authenticated the call.
      */
-    post: operations['collab_accounts_api_session_logout']
+    post: operations['collab_accounts_api_auth_session_logout']
     delete?: never
     options?: never
     head?: never
@@ -48,10 +48,98 @@ export interface paths {
       path?: never
       cookie?: never
     }
-    /** Me */
-    get: operations['collab_accounts_api_me']
+    /**
+     * Me
+     * @description Who the caller is; also sets the CSRF cookie.
+     */
+    get: operations['collab_accounts_api_profile_me']
     put?: never
     post?: never
+    delete?: never
+    options?: never
+    head?: never
+    /**
+     * Update Me
+     * @description Change the display name, e-mail (needs `current_password`) and theme; all or nothing.
+     */
+    patch: operations['collab_accounts_api_profile_update_me']
+    trace?: never
+  }
+  '/api/auth/me/avatar': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Upload Avatar
+     * @description A new avatar from an uploaded PNG, JPEG, WebP or GIF (multipart field `file`).
+     */
+    post: operations['collab_accounts_api_profile_upload_avatar']
+    /** Remove Avatar */
+    delete: operations['collab_accounts_api_profile_remove_avatar']
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/auth/password': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Password Change
+     * @description Change the password; this session stays signed in, every other one is ended.
+     */
+    post: operations['collab_accounts_api_passwords_password_change']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/auth/password-reset': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Password Reset
+     * @description Mail a reset link; the same answer whether or not an account has the address.
+     */
+    post: operations['collab_accounts_api_passwords_password_reset']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/auth/password-reset/confirm': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Password Reset Confirm
+     * @description Set a new password with a reset link's uid and token; every session of the user is ended.
+     */
+    post: operations['collab_accounts_api_passwords_password_reset_confirm']
     delete?: never
     options?: never
     head?: never
@@ -68,8 +156,68 @@ export interface paths {
     get?: never
     put?: never
     /** Register */
-    post: operations['collab_accounts_api_register']
+    post: operations['collab_accounts_api_auth_register']
     delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/auth/sessions': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Sessions
+     * @description The caller's signed-in sessions, most recently seen first (`current`: this one).
+     */
+    get: operations['collab_accounts_api_sessions_sessions']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/auth/sessions/logout-all': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Logout All
+     * @description End every other session; with `include_current`, this one too.
+     */
+    post: operations['collab_accounts_api_sessions_logout_all']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/auth/sessions/{session_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /**
+     * Delete Session
+     * @description End one session: signed out at once, its websockets closed (4401) within seconds.
+     */
+    delete: operations['collab_accounts_api_sessions_delete_session']
     options?: never
     head?: never
     patch?: never
@@ -88,7 +236,7 @@ export interface paths {
      * Token
      * @description A new API token (shown once) for the credentials; optionally named and expiring.
      */
-    post: operations['collab_accounts_api_token']
+    post: operations['collab_accounts_api_auth_token']
     delete?: never
     options?: never
     head?: never
@@ -106,9 +254,13 @@ export interface paths {
      * Tokens
      * @description The caller's tokens that can still authenticate (never their values).
      */
-    get: operations['collab_accounts_api_tokens']
+    get: operations['collab_accounts_api_auth_tokens']
     put?: never
-    post?: never
+    /**
+     * Create Token
+     * @description A new API token for the signed-in caller (shown once), e.g. from the settings page.
+     */
+    post: operations['collab_accounts_api_auth_create_token']
     delete?: never
     options?: never
     head?: never
@@ -129,7 +281,7 @@ export interface paths {
      * Delete Token
      * @description Revoke one of the caller's tokens; open sockets using it close within seconds.
      */
-    delete: operations['collab_accounts_api_delete_token']
+    delete: operations['collab_accounts_api_auth_delete_token']
     options?: never
     head?: never
     patch?: never
@@ -366,7 +518,11 @@ export interface paths {
       path?: never
       cookie?: never
     }
-    /** List Documents */
+    /**
+     * List Documents
+     * @description The caller's documents: `q` filters by title (case-insensitive substring), `sort` is
+     *     `recent` (last change first, the default) or `title`.
+     */
     get: operations['documents_api_list_documents']
     put?: never
     /** Create Document */
@@ -485,10 +641,68 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/api/users': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * People
+     * @description How people appear (the identity documents and chat use): `?username=a&username=b`, up to
+     *     100; names in any spelling, answered in their canonical form; unknown names are left out.
+     */
+    get: operations['collab_accounts_api_profile_people']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/users/{username}/avatar': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * User Avatar
+     * @description A user's avatar, for signed-in callers. With `?v=` of the current version (the URL in
+     *     `avatar_url`) it may be cached for a year; otherwise it is revalidated (ETag).
+     */
+    get: operations['collab_accounts_api_profile_user_avatar']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
 }
 export type webhooks = Record<string, never>
 export interface components {
   schemas: {
+    /** CreatedTokenOut */
+    CreatedTokenOut: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string
+      /** Expires At */
+      expires_at: string | null
+      /** Id */
+      id: number
+      /** Name */
+      name: string
+      /** Token */
+      token: string
+    }
     /** CredentialsIn */
     CredentialsIn: {
       /** Password */
@@ -500,6 +714,20 @@ export interface components {
     DirectIn: {
       /** Usernames */
       usernames: string[]
+    }
+    /** DocumentFilters */
+    DocumentFilters: {
+      /**
+       * Q
+       * @default
+       */
+      q: string
+      /**
+       * Sort
+       * @default recent
+       * @enum {string}
+       */
+      sort: 'recent' | 'title'
     }
     /** DocumentIn */
     DocumentIn: {
@@ -515,6 +743,8 @@ export interface components {
       created_at: string
       /** Id */
       id: string
+      /** Owner */
+      owner?: string | null
       /** Role */
       role: string
       /** Title */
@@ -524,6 +754,11 @@ export interface components {
        * Format: date-time
        */
       updated_at: string
+    }
+    /** EndedOut */
+    EndedOut: {
+      /** Ended */
+      ended: number
     }
     /** ErrorOut */
     ErrorOut: {
@@ -539,6 +774,14 @@ export interface components {
     HereQuery: {
       /** Object */
       object: string
+    }
+    /** LogoutAllIn */
+    LogoutAllIn: {
+      /**
+       * Include Current
+       * @default false
+       */
+      include_current: boolean
     }
     /** MemberIn */
     MemberIn: {
@@ -607,6 +850,34 @@ export interface components {
        */
       limit: number
     }
+    /** PasswordChangeIn */
+    PasswordChangeIn: {
+      /** Current Password */
+      current_password: string
+      /** New Password */
+      new_password: string
+    }
+    /** PersonOut */
+    PersonOut: {
+      /** Avatar Url */
+      avatar_url: string | null
+      /** Color */
+      color: string
+      /** Name */
+      name: string
+      /** Username */
+      username: string
+    }
+    /** ProfileIn */
+    ProfileIn: {
+      /** Current Password */
+      current_password?: string | null
+      /** Email */
+      email?: string | null
+      /** Name */
+      name?: string | null
+      theme?: components['schemas']['Theme'] | null
+    }
     /** PublicRoomOut */
     PublicRoomOut: {
       /** Id */
@@ -657,6 +928,25 @@ export interface components {
       password: string
       /** Username */
       username: string
+    }
+    /** ResetAcceptedOut */
+    ResetAcceptedOut: {
+      /** Detail */
+      detail: string
+    }
+    /** ResetConfirmIn */
+    ResetConfirmIn: {
+      /** New Password */
+      new_password: string
+      /** Token */
+      token: string
+      /** Uid */
+      uid: string
+    }
+    /** ResetRequestIn */
+    ResetRequestIn: {
+      /** Email */
+      email: string
     }
     /** RoomIn */
     RoomIn: {
@@ -749,6 +1039,32 @@ export interface components {
       /** Text */
       text: string
     }
+    /** SessionOut */
+    SessionOut: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string
+      /** Current */
+      current: boolean
+      /** Id */
+      id: number
+      /** Ip */
+      ip: string
+      /**
+       * Last Seen At
+       * Format: date-time
+       */
+      last_seen_at: string
+      /** User Agent */
+      user_agent: string
+    }
+    /**
+     * Theme
+     * @enum {string}
+     */
+    Theme: 'system' | 'light' | 'dark'
     /** ThreadPage */
     ThreadPage: {
       /** Has More */
@@ -778,6 +1094,13 @@ export interface components {
       detail: string
       /** Retry After */
       retry_after: number
+    }
+    /** TokenCreateIn */
+    TokenCreateIn: {
+      /** Expires In Days */
+      expires_in_days?: number | null
+      /** Name */
+      name: string
     }
     /** TokenInfoOut */
     TokenInfoOut: {
@@ -819,11 +1142,18 @@ export interface components {
     }
     /** UserOut */
     UserOut: {
+      /** Avatar Url */
+      avatar_url?: string | null
       /**
        * Color
        * @default
        */
       color: string
+      /**
+       * Email
+       * @default
+       */
+      email: string
       /** Id */
       id: number
       /**
@@ -831,6 +1161,8 @@ export interface components {
        * @default
        */
       name: string
+      /** @default system */
+      theme: components['schemas']['Theme']
       /** Username */
       username: string
     }
@@ -843,7 +1175,7 @@ export interface components {
 }
 export type $defs = Record<string, never>
 export interface operations {
-  collab_accounts_api_session_login: {
+  collab_accounts_api_auth_session_login: {
     parameters: {
       query?: never
       header?: never
@@ -885,7 +1217,7 @@ export interface operations {
       }
     }
   }
-  collab_accounts_api_session_logout: {
+  collab_accounts_api_auth_session_logout: {
     parameters: {
       query?: never
       header?: never
@@ -903,7 +1235,7 @@ export interface operations {
       }
     }
   }
-  collab_accounts_api_me: {
+  collab_accounts_api_profile_me: {
     parameters: {
       query?: never
       header?: never
@@ -923,7 +1255,237 @@ export interface operations {
       }
     }
   }
-  collab_accounts_api_register: {
+  collab_accounts_api_profile_update_me: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ProfileIn']
+      }
+    }
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['UserOut']
+        }
+      }
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+      /** @description Too Many Requests */
+      429: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ThrottledOut']
+        }
+      }
+    }
+  }
+  collab_accounts_api_profile_upload_avatar: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'multipart/form-data': {
+          /**
+           * File
+           * Format: binary
+           */
+          file: string
+        }
+      }
+    }
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['UserOut']
+        }
+      }
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+      /** @description Request Entity Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+    }
+  }
+  collab_accounts_api_profile_remove_avatar: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description No Content */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+    }
+  }
+  collab_accounts_api_passwords_password_change: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PasswordChangeIn']
+      }
+    }
+    responses: {
+      /** @description No Content */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+      /** @description Too Many Requests */
+      429: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ThrottledOut']
+        }
+      }
+    }
+  }
+  collab_accounts_api_passwords_password_reset: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ResetRequestIn']
+      }
+    }
+    responses: {
+      /** @description Accepted */
+      202: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ResetAcceptedOut']
+        }
+      }
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+      /** @description Too Many Requests */
+      429: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ThrottledOut']
+        }
+      }
+    }
+  }
+  collab_accounts_api_passwords_password_reset_confirm: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ResetConfirmIn']
+      }
+    }
+    responses: {
+      /** @description No Content */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+    }
+  }
+  collab_accounts_api_auth_register: {
     parameters: {
       query?: never
       header?: never
@@ -965,7 +1527,80 @@ export interface operations {
       }
     }
   }
-  collab_accounts_api_token: {
+  collab_accounts_api_sessions_sessions: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['SessionOut'][]
+        }
+      }
+    }
+  }
+  collab_accounts_api_sessions_logout_all: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['LogoutAllIn'] | null
+      }
+    }
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['EndedOut']
+        }
+      }
+    }
+  }
+  collab_accounts_api_sessions_delete_session: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        session_id: number
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description No Content */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+    }
+  }
+  collab_accounts_api_auth_token: {
     parameters: {
       query?: never
       header?: never
@@ -1025,7 +1660,7 @@ export interface operations {
       }
     }
   }
-  collab_accounts_api_tokens: {
+  collab_accounts_api_auth_tokens: {
     parameters: {
       query?: never
       header?: never
@@ -1045,7 +1680,49 @@ export interface operations {
       }
     }
   }
-  collab_accounts_api_delete_token: {
+  collab_accounts_api_auth_create_token: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TokenCreateIn']
+      }
+    }
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['CreatedTokenOut']
+        }
+      }
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+    }
+  }
+  collab_accounts_api_auth_delete_token: {
     parameters: {
       query?: never
       header?: never
@@ -1465,7 +2142,10 @@ export interface operations {
   }
   documents_api_list_documents: {
     parameters: {
-      query?: never
+      query?: {
+        q?: string
+        sort?: 'recent' | 'title'
+      }
       header?: never
       path?: never
       cookie?: never
@@ -1701,6 +2381,76 @@ export interface operations {
           [name: string]: unknown
         }
         content?: never
+      }
+    }
+  }
+  collab_accounts_api_profile_people: {
+    parameters: {
+      query?: {
+        username?: string[]
+      }
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['PersonOut'][]
+        }
+      }
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
+      }
+    }
+  }
+  collab_accounts_api_profile_user_avatar: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        username: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The avatar image (256x256) */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'image/png': unknown
+          'image/webp': unknown
+        }
+      }
+      /** @description Not Modified */
+      304: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorOut']
+        }
       }
     }
   }

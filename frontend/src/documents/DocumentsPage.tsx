@@ -53,6 +53,7 @@ function DocumentRow({ doc, onDelete }: { doc: DocumentInfo; onDelete: (doc: Doc
         {title}
       </Link>
       <span className={`role role-${doc.role}`}>{doc.role}</span>
+      {doc.role !== 'owner' && doc.owner && <span className="doc-owner">by {doc.owner}</span>}
       <span className="date">edited {formatDate(doc.updated_at)}</span>
       {doc.role === 'owner' && (
         <button

@@ -5,7 +5,15 @@ import { createMemoryRouter, RouterProvider } from 'react-router'
 
 import { meKey, type User } from '../account/queries'
 
-export const ALICE: User = { id: 1, username: 'alice', name: 'Alice', color: '#1565c0' }
+export const ALICE: User = {
+  id: 1,
+  username: 'alice',
+  name: 'Alice',
+  color: '#1565c0',
+  email: 'alice@example.com',
+  theme: 'system',
+  avatar_url: null,
+}
 
 /** Renders `element` at `path` (matching `pattern`) with a fresh query cache, signed in as `user`. */
 interface Options {
