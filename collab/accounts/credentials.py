@@ -53,14 +53,18 @@ def validated_password(password: str, user: Any) -> str:
     return password
 
 
-def change_password(user_id: int, current_password: str, new_password: str, address: str) -> Any:
-    """Set a new password after checking the current one; the caller keeps its own session
-    (update_session_auth_hash) and every other session of the user is ended."""
+def change_password(
+    user_id: int, current_password: str, new_password: str, address: str, keep_session_id: int | None
+) -> Any:
+    """Set a new password after checking the current one and end every session of the user but
+    `keep_session_id` (the caller's, which then needs update_session_auth_hash)."""
     user = User.objects.get(pk=user_id)
     verify_password(user, current_password, address)
     validated_password(new_password, user)
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        end_sessions(user_id, keep_id=keep_session_id)
     return user
 
 

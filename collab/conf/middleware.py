@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,8 @@ PROBE_VIEWS: dict[str, Callable[[HttpRequest], HttpResponse]] = {
     "/readyz": views.readyz,
     "/metrics": views.metrics,
 }
+
+logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 # Headers of an error response that stay meaningful once its body is JSON.
@@ -91,5 +94,12 @@ class SessionActivityMiddleware:
         from django.conf import settings
 
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
-            sessions.touch(request)
+            try:
+                sessions.touch(request)
+            except Exception as exc:
+                if not errors.is_database_unavailable(exc):
+                    raise
+                # The database is down: the request fails (503) where it needs it, not here,
+                # and pages that do not need it are still served.
+                logger.debug("session activity not recorded: the database is unavailable", exc_info=True)
         return self.get_response(request)

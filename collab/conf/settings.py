@@ -301,7 +301,7 @@ MEDIA_ROOT = Path(env_str("COLLAB_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 # Avatars: the largest upload accepted, and the largest image (in pixels and per side) decoded.
 COLLAB_AVATAR_MAX_BYTES = env_int("COLLAB_AVATAR_MAX_BYTES", 2 * 1024 * 1024)
-COLLAB_AVATAR_MAX_PIXELS = env_int("COLLAB_AVATAR_MAX_PIXELS", 40_000_000)
+COLLAB_AVATAR_MAX_PIXELS = env_int("COLLAB_AVATAR_MAX_PIXELS", 25_000_000)
 COLLAB_AVATAR_MAX_SIDE = env_int("COLLAB_AVATAR_MAX_SIDE", 10_000)
 
 LANGUAGE_CODE = "en-us"

@@ -17,7 +17,7 @@ from collab.accounts.credentials import (
     reset_base_url,
 )
 from collab.accounts.errors import AccountError
-from collab.accounts.sessions import current_session_id, end_sessions
+from collab.accounts.sessions import current_session_id
 
 router = Router(tags=["auth"])
 
@@ -49,13 +49,12 @@ def password_change(request: HttpRequest, payload: PasswordChangeIn) -> Status[N
     keep = current_session_id(request)
     try:
         user = change_password(
-            caller_id(request), payload.current_password, payload.new_password, address(request)
+            caller_id(request), payload.current_password, payload.new_password, address(request), keep
         )
     except throttle.ThrottledError as exc:
         return throttled(exc)
     except AccountError as exc:
         raise account_error(exc) from exc
-    end_sessions(user.pk, keep_id=keep)
     if keep is not None:
         update_session_auth_hash(request, user)
     return Status(204, None)

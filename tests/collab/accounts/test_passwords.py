@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from django.test import Client
 
 from collab.accounts import mail as account_mail
 from collab.models import UserSession
-from tests.collab.accounts.helpers import PASSWORD, browser, call, register, send, token_for
+from tests.collab.accounts.helpers import PASSWORD, address, browser, call, register, send, token_for
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -160,18 +161,22 @@ def test_inactive_accounts_get_no_mail(django_capture_on_commit_callbacks: Any) 
 def test_reset_requests_are_throttled_per_address_and_per_email(settings: Any) -> None:
     settings.COLLAB_PASSWORD_RESET_RATE = "2/3600"
     settings.COLLAB_AUTH_ADDRESS_RATE = "4/900"
+    tag = uuid.uuid4().hex[:8]  # the counters live in the shared cache: fresh names per run
     codes = [
-        call(Client(), "post", "/api/auth/password-reset", body={"email": "Same@example.com"}).status_code
+        call(
+            Client(), "post", "/api/auth/password-reset", body={"email": f"Same-{tag}@example.com"}
+        ).status_code
         for _ in range(3)
     ]
     assert codes == [202, 202, 429]  # per e-mail address, from any client address
+    remote = address()
     addresses = [
         call(
             Client(),
             "post",
             "/api/auth/password-reset",
-            body={"email": f"a{i}@example.com"},
-            remote="10.1.1.1",
+            body={"email": f"a{i}-{tag}@example.com"},
+            remote=remote,
         )
         for i in range(5)
     ]
