@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -48,6 +49,12 @@ def unstorable_text(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(UnicodeEncodeError)
 def invalid_unicode(request: HttpRequest, exc: Exception) -> HttpResponse:
     return errors.json_error(400, "the request holds invalid Unicode text", "invalid_text")
+
+
+@api.exception_handler(MultiPartParserError)
+def invalid_multipart(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A multipart body that cannot be parsed (no boundary, broken framing)."""
+    return errors.json_error(400, "the multipart body cannot be parsed", "invalid_multipart")
 
 
 @api.exception_handler(AuthenticationError)

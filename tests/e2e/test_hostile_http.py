@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.e2e.accountclient import Browser
 from tests.e2e.chatclient import ChatClient, make_room
 from tests.e2e.servers import User, Worker, make_document, make_user
 
@@ -183,12 +184,14 @@ def scene(start_worker: StartWorker) -> tuple[Worker, User, dict[str, str]]:
         "POST", "/api/auth/token", {"username": alice.username, "password": alice.password, "name": "spare"}
     )
     assert status == 200, spare
+    browser = Browser(worker).login(alice.username, alice.password)  # a browser session to name
     params = {
         "document_id": document_id,
         "room_id": str(room_id),
         "message_id": str(message_id),
         "username": bob.username,
         "token_id": str(spare["id"]),
+        "session_id": str(browser.current_session()),
     }
     return worker, alice, params
 

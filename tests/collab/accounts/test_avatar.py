@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import uuid
 import zlib
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,45 @@ def test_upload_needs_a_file_field_and_authentication() -> None:
         "/api/auth/me/avatar", {"file": SimpleUploadedFile("a.png", image_bytes("PNG"))}
     )
     assert anonymous.status_code == 401
+
+
+def test_a_broken_multipart_body_is_a_400() -> None:
+    client = Client()
+    _, token = account(client)
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary="):
+        refused = client.post(
+            "/api/auth/me/avatar",
+            data=b"--x\r\n\r\n",
+            content_type=content_type,
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        assert refused.status_code == 400, (content_type, refused.content)
+        assert refused.json()["code"] == "invalid_multipart"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_identity_in_the_event_loop_reads_the_profile_loaded_with_the_user(
+    settings: Any, tmp_path: Path
+) -> None:
+    from channels.db import database_sync_to_async
+    from django.db import connections
+
+    from collab.accounts.profiles import set_avatar
+    from collab.accounts.services import authenticate_token, issue_token
+
+    def setup() -> tuple[int, str, str]:
+        user = User.objects.create_user(f"loop{uuid.uuid4().hex[:8]}", password="x")
+        profile = set_avatar(user.pk, image_bytes("PNG"))
+        return user.pk, issue_token(user).raw, profile.avatar_version
+
+    try:
+        user_id, raw, version = await database_sync_to_async(setup)()
+        auth = await database_sync_to_async(authenticate_token)(raw)
+        assert auth is not None
+        identity = identity_of(auth.user)  # no query here: one would raise in the event loop
+        assert identity["avatar_url"].endswith(f"/avatar?v={version}")
+        unloaded = await database_sync_to_async(User.objects.get)(pk=user_id)
+        assert identity_of(unloaded)["avatar_url"] is None  # not loaded: not queried either
+        assert identity_of(unloaded)["color"] == identity["color"]
+    finally:
+        await database_sync_to_async(connections.close_all)()
