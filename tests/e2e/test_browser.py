@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.browser import chromium, log_in
+from tests.e2e.browser import assert_accessible, chromium, log_in, screenshot
 from tests.e2e.servers import Worker, make_document, make_user
 
 
@@ -45,6 +45,8 @@ def test_two_browsers_see_each_others_text_and_cursor(
     expect(alice_page.locator(".collaboration-cursor__label", has_text="bob7")).to_be_visible(timeout=10000)
     expect(bob_page.locator(".collaboration-cursor__label", has_text="alice7")).to_be_visible(timeout=10000)
     expect(alice_page.locator("#peers")).to_contain_text("bob7")
+    assert_accessible(alice_page, "the document page with a collaborator")
+    screenshot(alice_page, "document-two-editors")
 
 
 def test_html_typed_into_a_document_stays_text(start_worker: Callable[..., Worker], browser: Browser) -> None:

@@ -38,7 +38,14 @@ export function TopBar() {
       <span className="spacer" />
       <ThemeToggle />
       <Link to="/settings" className="me" id="me-link" title={`Settings for ${user.username}`}>
-        <Avatar name={displayName(user)} color={user.color} size="sm" label="" username={user.username} />
+        <Avatar
+          name={displayName(user)}
+          color={user.color}
+          imageUrl={user.avatar_url}
+          size="sm"
+          label=""
+          username={user.username}
+        />
         <span className="me-name">{displayName(user)}</span>
       </Link>
       <button
