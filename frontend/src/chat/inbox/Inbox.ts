@@ -72,7 +72,7 @@ export class Inbox {
 
   /** Fetch the room list again (now). */
   refresh(): Promise<void> {
-    return this.queryClient.invalidateQueries({ queryKey: roomsKey })
+    return this.queryClient.invalidateQueries({ queryKey: roomsKey, exact: true })
   }
 
   setActive(id: number | null): void {

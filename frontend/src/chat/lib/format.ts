@@ -55,7 +55,7 @@ export function formatNumber(n: number): string {
 }
 
 /** "alice", "alice and bob", "alice, bob and carol", "Several people". */
-export function listNames(names: string[]): string {
+export function listNames(names: readonly string[]): string {
   if (names.length > 3) return 'Several people'
   if (names.length <= 1) return names.join('')
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`
