@@ -82,8 +82,9 @@ def request_password_reset(email: str, address: str, base_url: str) -> None:
     except ValidationError as exc:
         raise AccountError("enter a valid e-mail address", "invalid_email") from exc
     throttle.begin(RESET_ACTION, email.casefold(), address, limit=reset_rate())
-    for user_id in User.objects.filter(email__iexact=email, is_active=True).values_list("pk", flat=True):
-        transaction.on_commit(functools.partial(mail.send_password_reset, user_id, base_url))
+    for user in User.objects.filter(email__iexact=email, is_active=True):
+        if user.has_usable_password():  # as Django's reset form: not accounts without a password
+            transaction.on_commit(functools.partial(mail.send_password_reset, user.pk, base_url))
 
 
 def reset_rate() -> throttle.Rate:

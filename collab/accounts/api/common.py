@@ -29,11 +29,11 @@ class ThrottledOut(Schema):
 class UserOut(Schema):
     id: int
     username: str
-    name: str = ""
-    color: str = ""
-    email: str = ""
-    avatar_url: str | None = None
-    theme: Theme = Theme.SYSTEM
+    name: str
+    color: str
+    email: str
+    avatar_url: str | None
+    theme: Theme
 
 
 class ApiError(HttpError):

@@ -147,10 +147,10 @@ def people(request: HttpRequest, username: list[str] = Query(default=[])) -> lis
 
 @users_router.get(
     "/{username}/avatar",
-    response={200: None, 304: None, 404: ErrorOut},
+    response={304: None, 404: ErrorOut},
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "The avatar image (256x256)",
                 "content": {"image/webp": {}, "image/png": {}},
             }

@@ -150,12 +150,18 @@ def test_the_link_uses_the_request_origin_without_a_public_url(
     assert origin == "http://localhost"
 
 
-def test_inactive_accounts_get_no_mail(django_capture_on_commit_callbacks: Any) -> None:
+def test_inactive_accounts_and_accounts_without_a_password_get_no_mail(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     username = register(Client(), email="gone@example.com")
     User.objects.filter(username=username).update(is_active=False)
+    other = User.objects.create_user("nopassword", email="none@example.com")  # unusable password
+    assert not other.has_usable_password()
     with django_capture_on_commit_callbacks(execute=True):
-        answer = call(Client(), "post", "/api/auth/password-reset", body={"email": "gone@example.com"})
-    assert answer.status_code == 202 and mail.outbox == []
+        for address in ("gone@example.com", "none@example.com"):
+            answer = call(Client(), "post", "/api/auth/password-reset", body={"email": address})
+            assert answer.status_code == 202
+    assert mail.outbox == []
 
 
 def test_reset_requests_are_throttled_per_address_and_per_email(settings: Any) -> None:
