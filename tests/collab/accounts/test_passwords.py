@@ -243,3 +243,11 @@ def test_the_reset_link_stops_working_when_the_email_changes() -> None:
     body = {"uid": uid, "token": token, "new_password": NEW_PASSWORD}
     refused = call(Client(), "post", "/api/auth/password-reset/confirm", body=body)
     assert refused.status_code == 400 and refused.json()["code"] == "invalid_reset_link"
+
+
+def test_the_password_change_needs_a_signed_in_caller() -> None:
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    refused = call(Client(), "post", "/api/auth/password", body=body)
+    assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
+    forged = call(Client(), "post", "/api/auth/password", "not-a-token", body)
+    assert forged.status_code == 401
