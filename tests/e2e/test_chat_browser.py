@@ -30,7 +30,7 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 from websockets.sync.client import connect
 
-from tests.e2e.browser import chromium, log_in
+from tests.e2e.browser import assert_accessible, chromium, log_in, screenshot
 from tests.e2e.servers import User, Worker, make_user
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> **bold**'
@@ -371,3 +371,142 @@ def test_markup_renderer_builds_only_safe_nodes(
         assert set(result["tags"]) <= {"div", "strong", "em", "del", "code", "pre", "blockquote", "a", "span"}
         assert set(result["attrs"]) <= {"class", "href", "target", "rel", "data-user", "data-lang"}
     assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_the_unread_badge_is_live_on_the_documents_page_too(
+    start_worker: Callable[..., Worker], browser: Browser
+) -> None:
+    worker = start_worker()
+    ivy, jon = make_user(worker, "chatweb_ivy"), make_user(worker, "chatweb_jon")
+    room_id = make_room(worker, jon, "ping", ivy)
+    page = log_in(browser, worker, ivy)  # the documents list: the top bar's inbox socket is open here
+    badge = page.locator("#nav-chat-badge")
+    expect(badge).to_be_hidden()
+    page.wait_for_timeout(1500)
+    post_messages(worker, room_id, jon, ["are you there?"])
+    expect(badge).to_have_text("1", timeout=10000)
+    post_messages(worker, room_id, jon, ["hello?"])
+    expect(badge).to_have_text("2", timeout=10000)
+    page.click("#nav-chat")
+    page.click(f"#room-list a.room-link[data-room-id='{room_id}']")
+    expect(page.locator("#message-list .msg[data-seq]")).to_have_count(2, timeout=10000)
+    expect(badge).to_be_hidden(timeout=10000)
+
+
+def test_composer_counter_search_markup_and_rooms_of_the_same_name(
+    start_worker: Callable[..., Worker], browser: Browser
+) -> None:
+    worker = start_worker()
+    kim = make_user(worker, "chatweb_kim")
+    first = make_room(worker, kim, "standup")
+    second = make_room(worker, kim, "standup")
+    post_messages(worker, first, kim, ["the **deploy** went fine"])
+    page = log_in(browser, worker, kim)
+    open_room(page, first)
+
+    # two rooms called "standup" can be told apart
+    names = [
+        (page.locator(f"#room-list .room-item[data-room-id='{room}'] .room-name").text_content() or "").strip()
+        for room in (first, second)
+    ]
+    assert names[0] != names[1] and all(name.startswith("standup") for name in names)
+
+    # the counter says the limit; over it sending is blocked
+    page.fill("#composer-input", "x" * 9120)
+    counter = page.locator("#composer-counter")
+    expect(counter).to_be_visible()
+    expect(counter).to_have_attribute("data-count", "9120")
+    expect(counter).to_contain_text("9,120 / 10,000")
+    page.fill("#composer-input", "x" * 10001)
+    expect(page.locator("#send")).to_be_disabled()
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#chat-notices .notice[data-code='too_long']")).to_be_visible()
+    page.fill("#composer-input", "")
+    expect(counter).to_be_hidden()
+
+    # search results show the message's markup with the match highlighted, and lead to it
+    page.fill("#chat-search-input", "deploy")
+    page.press("#chat-search-input", "Enter")
+    result = page.locator(f"#search-results .search-result[data-room-id='{first}'][data-seq='1']")
+    expect(result).to_be_visible(timeout=10000)
+    expect(result.locator("strong mark")).to_have_text("deploy")
+    assert "**" not in (result.text_content() or "")
+    assert_accessible(page, "the search results")
+    result.locator("a").click()
+    expect(page.locator("#search-dialog")).to_have_count(0)
+    expect(page.locator("#message-list .msg[data-seq='1']")).to_be_focused()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "mobile"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_chat_screens_are_accessible(
+    start_worker: Callable[..., Worker], browser: Browser, viewport: str, theme: str
+) -> None:
+    worker = start_worker()
+    lea, max_ = make_user(worker, f"chatweb_lea_{viewport}_{theme}"), make_user(worker, f"chatweb_max_{viewport}_{theme}")
+    room_id = make_room(worker, lea, "design", max_)
+    post_messages(
+        worker,
+        room_id,
+        max_,
+        [f"hi @{lea.username}, see https://example.com and `code`", "> a quote\n**bold** ~~old~~", "```\nblock\n```"],
+    )
+    page = log_in(browser, worker, lea, viewport, color_scheme=theme)
+    expect(page.locator("html")).to_have_attribute("data-theme", theme)
+    page.goto("/chat")
+    expect(page.locator("#room-list")).to_be_visible()
+    if viewport == "mobile":  # the list, without a room
+        expect(page.locator("#chat-empty")).to_be_hidden()
+    assert_accessible(page, f"the room list ({viewport}, {theme})")
+    screenshot(page, f"chat-list-{viewport}-{theme}")
+
+    page.click(f"#room-list a.room-link[data-room-id='{room_id}']")
+    expect(page.locator("#chat-status")).to_have_attribute("data-status", "online", timeout=15000)
+    expect(page.locator("#message-list .msg[data-seq]")).to_have_count(3)
+    if viewport == "mobile":  # the room, with a way back, without the list
+        expect(page.locator("#room-list")).to_be_hidden()
+        expect(page.locator("#room-back")).to_be_visible()
+    page.fill("#composer-input", "a reply from me")
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#message-list .msg[data-seq='4']")).to_be_visible(timeout=10000)
+    message = page.locator("#message-list .msg[data-seq='1']")
+    message.hover()
+    message.locator("[data-action='react:👍']").click()
+    expect(message.locator(".reaction[data-emoji='👍']")).to_have_attribute("aria-pressed", "true", timeout=10000)
+    assert_accessible(page, f"a room ({viewport}, {theme})")
+    screenshot(page, f"chat-room-{viewport}-{theme}")
+
+    message.hover()
+    message.locator("[data-action='reply']").click()
+    expect(page.locator("#thread-input")).to_be_focused()
+    assert_accessible(page, f"a thread ({viewport}, {theme})")
+    page.press("#thread-input", "Escape")
+    expect(page.locator("#chat-panel")).to_have_count(0)
+
+    page.click("#members-btn")
+    expect(page.locator(f"#member-list li[data-username='{max_.username}']")).to_be_visible(timeout=10000)
+    assert_accessible(page, f"the members ({viewport}, {theme})")
+    page.click("#members-btn" if viewport == "desktop" else "#chat-panel .panel-close")
+
+    page.click("#room-menu-btn")
+    expect(page.locator("#room-menu [data-action='members']")).to_be_focused()  # the first item
+    page.click("#room-menu [data-action='rename']")
+    expect(page.locator("#rename-dialog")).to_be_visible()
+    assert_accessible(page, f"the rename dialog ({viewport}, {theme})")
+    page.fill("#rename-input", "design review")
+    page.click("#rename-dialog [data-role=submit]")
+    expect(page.locator("#room-title")).to_have_text("design review", timeout=10000)
+
+    if viewport == "mobile":
+        page.click("#room-back")
+    for opener, dialog in (
+        ("#new-room-btn", "#new-room-dialog"),
+        ("#browse-rooms-btn", "#browse-dialog"),
+        ("#new-dm-btn", "#dm-dialog"),
+    ):
+        page.click(opener)
+        expect(page.locator(dialog)).to_be_visible()
+        assert_accessible(page, f"{dialog} ({viewport}, {theme})")
+        page.click(f"{dialog} [data-role=cancel]")
+        expect(page.locator(dialog)).to_have_count(0)
+        expect(page.locator(opener)).to_be_focused()
