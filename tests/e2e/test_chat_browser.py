@@ -406,7 +406,9 @@ def test_composer_counter_search_markup_and_rooms_of_the_same_name(
 
     # two rooms called "standup" can be told apart
     names = [
-        (page.locator(f"#room-list .room-item[data-room-id='{room}'] .room-name").text_content() or "").strip()
+        (
+            page.locator(f"#room-list .room-item[data-room-id='{room}'] .room-name").text_content() or ""
+        ).strip()
         for room in (first, second)
     ]
     assert names[0] != names[1] and all(name.startswith("standup") for name in names)
@@ -443,13 +445,20 @@ def test_chat_screens_are_accessible(
     start_worker: Callable[..., Worker], browser: Browser, viewport: str, theme: str
 ) -> None:
     worker = start_worker()
-    lea, max_ = make_user(worker, f"chatweb_lea_{viewport}_{theme}"), make_user(worker, f"chatweb_max_{viewport}_{theme}")
+    lea, max_ = (
+        make_user(worker, f"chatweb_lea_{viewport}_{theme}"),
+        make_user(worker, f"chatweb_max_{viewport}_{theme}"),
+    )
     room_id = make_room(worker, lea, "design", max_)
     post_messages(
         worker,
         room_id,
         max_,
-        [f"hi @{lea.username}, see https://example.com and `code`", "> a quote\n**bold** ~~old~~", "```\nblock\n```"],
+        [
+            f"hi @{lea.username}, see https://example.com and `code`",
+            "> a quote\n**bold** ~~old~~",
+            "```\nblock\n```",
+        ],
     )
     page = log_in(browser, worker, lea, viewport, color_scheme=theme)
     expect(page.locator("html")).to_have_attribute("data-theme", theme)
@@ -472,7 +481,9 @@ def test_chat_screens_are_accessible(
     message = page.locator("#message-list .msg[data-seq='1']")
     message.hover()
     message.locator("[data-action='react:👍']").click()
-    expect(message.locator(".reaction[data-emoji='👍']")).to_have_attribute("aria-pressed", "true", timeout=10000)
+    expect(message.locator(".reaction[data-emoji='👍']")).to_have_attribute(
+        "aria-pressed", "true", timeout=10000
+    )
     assert_accessible(page, f"a room ({viewport}, {theme})")
     screenshot(page, f"chat-room-{viewport}-{theme}")
 
