@@ -24,7 +24,16 @@ export function DocumentEditor({ connection, user, readOnly, live }: Props) {
     {
       extensions: editorExtensions(connection, user, readOnly),
       editable: !readOnly,
-      editorProps: { attributes: { class: 'prose', 'aria-label': 'Document editor', spellcheck: 'true' } },
+      editorProps: {
+        attributes: {
+          class: 'prose',
+          role: 'textbox',
+          'aria-multiline': 'true',
+          'aria-label': 'Document editor',
+          'aria-readonly': String(readOnly),
+          spellcheck: 'true',
+        },
+      },
     },
     [connection, readOnly],
   )
@@ -32,6 +41,24 @@ export function DocumentEditor({ connection, user, readOnly, live }: Props) {
   useEffect(() => {
     if (editor && !editor.isDestroyed) editor.setEditable(!readOnly && live)
   }, [editor, readOnly, live])
+
+  useEffect(() => {
+    if (!editor || readOnly) return
+    // An empty document's first paragraph exists only in ProseMirror until someone types; the
+    // typing then writes the paragraph into Yjs with the text, and undoing it makes ProseMirror
+    // write an empty paragraph back as a new change, which empties the redo stack. So before the
+    // first keystroke the empty paragraph goes into Yjs untracked (outside the undo history).
+    const prime = () => {
+      const fragment = connection.ydoc.getXmlFragment('default')
+      if (fragment.length > 0 || !connection.provider.synced) return
+      editor.chain().setMeta('addToHistory', false).insertContent(' ').run()
+      editor.chain().setMeta('addToHistory', false).deleteRange({ from: 1, to: 2 }).run()
+    }
+    editor.on('focus', prime)
+    return () => {
+      editor.off('focus', prime)
+    }
+  }, [editor, connection, readOnly])
 
   useEffect(() => {
     if (!editor) return

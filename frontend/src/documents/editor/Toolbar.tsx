@@ -33,6 +33,17 @@ function ToolbarButton({
   )
 }
 
+/**
+ * Undo or redo on its own, then give the editor its focus back. Chained with focus() (as the
+ * other buttons are), the Yjs undo ran inside the chain's transaction and was recorded as a new
+ * change: the text went away but nothing could be redone.
+ */
+function undoThenFocus(editor: Editor, command: 'undo' | 'redo'): void {
+  if (command === 'undo') editor.commands.undo()
+  else editor.commands.redo()
+  editor.commands.focus()
+}
+
 export function Toolbar({ editor }: { editor: Editor }) {
   const active = useEditorState({
     editor,
@@ -71,7 +82,7 @@ export function Toolbar({ editor }: { editor: Editor }) {
         aria-label="Undo (Ctrl+Z)"
         disabled={!canUndo}
         onMouseDown={(event) => event.preventDefault()}
-        onClick={() => editor.chain().focus().undo().run()}
+        onClick={() => undoThenFocus(editor, 'undo')}
       >
         ↶
       </button>
@@ -83,7 +94,7 @@ export function Toolbar({ editor }: { editor: Editor }) {
         aria-label="Redo (Ctrl+Shift+Z)"
         disabled={!canRedo}
         onMouseDown={(event) => event.preventDefault()}
-        onClick={() => editor.chain().focus().redo().run()}
+        onClick={() => undoThenFocus(editor, 'redo')}
       >
         ↷
       </button>
