@@ -1143,25 +1143,15 @@ export interface components {
     /** UserOut */
     UserOut: {
       /** Avatar Url */
-      avatar_url?: string | null
-      /**
-       * Color
-       * @default
-       */
+      avatar_url: string | null
+      /** Color */
       color: string
-      /**
-       * Email
-       * @default
-       */
+      /** Email */
       email: string
       /** Id */
       id: number
-      /**
-       * Name
-       * @default
-       */
+      /** Name */
       name: string
-      /** @default system */
       theme: components['schemas']['Theme']
       /** Username */
       username: string
