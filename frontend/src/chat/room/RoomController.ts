@@ -5,9 +5,8 @@
 import { chatApi, missing, type HereEntry, type Message, type Room } from '../api'
 import type { Inbox } from '../inbox/Inbox'
 import { Store } from '../lib/store'
-import { MessageStore, type Pending } from '../messages/MessageStore'
+import { MessageStore } from '../messages/MessageStore'
 import {
-  newClientId,
   RoomSocket,
   type ErrorFrame,
   type RoomFrame,
@@ -18,10 +17,10 @@ import { Edits, type Where } from './Edits'
 import { ERROR_TEXT, errText, retryAfter } from './errors'
 import { History } from './History'
 import { Notices, type NoticeKind, type NoticeOptions } from './Notices'
+import { Outbox } from './Outbox'
+import { ReadMarkers } from './ReadMarkers'
 import { Typing } from './Typing'
 
-const PRESENCE_EVERY_MS = 30_000
-const READ_DEBOUNCE_MS = 400
 const MAX_THREAD_PAGES = 10
 
 export type PanelContent = { kind: 'thread'; parentId: number } | { kind: 'members' } | null
@@ -61,19 +60,16 @@ export class RoomController {
   readonly notices = new Notices()
   readonly panel = new Store<PanelContent>(null)
   readonly edits: Edits
+  private readonly outbox: Outbox
+  private readonly markers: ReadMarkers
   /** The room's last_read_seq when it was opened: "New messages" goes above the first one after it. */
   readonly unreadFrom = new Store<number | null>(null)
   readonly reveal = new Store<RevealRequest | null>(null)
   /** The message whose deletion waits for a confirmation. */
   readonly deleting = new Store<Message | null>(null)
-  /** The list tells which seq the reader can see (for read markers). */
-  private visibleSeq: () => number = () => this.store.get().maxSeq
   destroyed = false
   private access: Access = { isMember: false, canPost: false }
   private readonly api: typeof chatApi
-  private readSent = 0
-  private readTimer: number | undefined
-  private presenceSent = 0
   private revealCount = 0
   private runs = 0
   private unsubscribeStatus: (() => void) | null = null
@@ -89,14 +85,18 @@ export class RoomController {
     const send = (frame: Record<string, unknown>) => this.socket?.send(frame) ?? false
     this.typing = new Typing(this.me, send, () => this.access.canPost)
     this.edits = new Edits(this.me, send, () => this.notifyOffline())
+    const socket = () => this.socket
+    this.outbox = new Outbox(this.store, socket, (text, opts) => this.notice(text, 'warn', opts))
+    this.markers = new ReadMarkers(
+      socket,
+      (seq) => this.env.inbox.markRead(this.roomId, seq),
+      () => this.store.get().maxSeq,
+      () => this.access.isMember && !this.destroyed,
+    )
   }
 
   get isFatal(): boolean {
     return this.fatalText.get() !== null
-  }
-
-  setVisibleSeq(fn: () => number): void {
-    this.visibleSeq = fn
   }
 
   setAccess(access: Access): void {
@@ -114,7 +114,7 @@ export class RoomController {
     const run = ++this.runs
     this.destroyed = false
     this.unreadFrom.set(unreadFrom)
-    this.readSent = room?.last_read_seq ?? 0
+    this.markers.reset(room?.last_read_seq ?? 0)
     this.env.inbox.setActive(this.roomId)
     if (!(await this.history.loadLatest()) || !this.current(run)) return
     if (!this.current(run)) return
@@ -139,7 +139,7 @@ export class RoomController {
     this.typing.destroy()
     this.notices.destroy()
     this.edits.destroy()
-    window.clearTimeout(this.readTimer)
+    this.markers.destroy()
     window.removeEventListener('online', this.onOnline)
     window.removeEventListener('focus', this.scheduleRead)
     document.removeEventListener('visibilitychange', this.scheduleRead)
@@ -193,58 +193,18 @@ export class RoomController {
 
   /** Send a message (or a reply): shown as pending until the server stores it. */
   post(body: string, parentId: number | null): void {
-    const p: Pending = {
-      clientId: newClientId(),
-      body,
-      parentId,
-      createdAt: new Date().toISOString(),
-      state: 'sending',
-    }
-    this.store.addPending(p)
-    this.socket?.sendMessage(sendFrame(p))
+    this.outbox.post(body, parentId)
     this.typing.stop()
     if (parentId === null) this.unreadFrom.set(null) // the line has served its purpose
     this.presenceActive()
   }
 
   retry(clientId: string): void {
-    const p = this.store.pending(clientId)
-    if (!p) return
-    this.store.updatePending(clientId, { state: 'sending', error: undefined })
-    this.socket?.sendMessage(sendFrame(p))
+    this.outbox.retry(clientId)
   }
 
   discard(clientId: string): void {
-    this.socket?.settle(clientId)
-    this.store.removePending(clientId)
-  }
-
-  private acked(clientId: string, seq: number, id: number): void {
-    if (!this.store.pending(clientId)) return
-    if (this.store.has(id))
-      this.store.removePending(clientId) // the message.new came first
-    else this.store.updatePending(clientId, { state: 'acked', seq })
-  }
-
-  /** An error frame about one of my sends? Then it is handled here (true). */
-  private refused(f: ErrorFrame): boolean {
-    const p = f.client_id ? this.store.pending(f.client_id) : undefined
-    if (!p) return false
-    if (f.code === 'rate_limited') {
-      const wait = retryAfter(f)
-      this.socket?.holdAndRetry(p.clientId, wait)
-      this.notice('You are sending messages too fast.', 'warn', {
-        code: 'rate_limited',
-        until: Date.now() + wait * 1000,
-      })
-      return true
-    }
-    this.socket?.settle(p.clientId)
-    this.store.updatePending(p.clientId, {
-      state: 'failed',
-      error: ERROR_TEXT[f.code] ?? f.message ?? f.code,
-    })
-    return true
+    this.outbox.discard(clientId)
   }
 
   // ------------------------------------------------------------ what the socket reports
@@ -252,21 +212,18 @@ export class RoomController {
   private handlers(): RoomSocketHandlers {
     return {
       change: (_kind, m) => this.applyChange(m),
-      ack: (clientId, seq, id) => this.acked(clientId, seq, id),
+      ack: (clientId, seq, id) => this.outbox.acked(clientId, seq, id),
       error: (f) => this.onError(f),
       typing: (user, active, expiresIn) => this.typing.show(user, active, expiresIn),
       read: (user, seq) => {
-        if (user === this.me) this.readByMe(seq)
+        if (user === this.me) this.markers.readByMe(seq)
       },
       presence: (here) => this.here.set(here.filter((x) => typeof x.user === 'string')),
       room: (r) => {
         this.env.patchRoom(r)
         void this.env.inbox.refresh()
       },
-      connected: () => {
-        this.presenceSent = 0
-        if (document.hasFocus()) this.presenceActive()
-      },
+      connected: () => this.markers.connected(),
       resumed: () => this.scheduleRead(),
       fatal: (code, msg) => {
         if (code === 4403) void this.env.inbox.refresh()
@@ -285,7 +242,7 @@ export class RoomController {
 
   private onError(f: ErrorFrame): void {
     if (f.code === 'unknown_type') return // an older server: the feature is not there yet
-    if (this.refused(f)) return
+    if (this.outbox.refused(f)) return
     this.edits.refused()
     if (f.code === 'rate_limited') {
       this.notice('Slow down.', 'warn', { code: 'rate_limited', until: Date.now() + retryAfter(f) * 1000 })
@@ -300,32 +257,14 @@ export class RoomController {
 
   /** The user did something here: `presence` `active`, at most every 30 s. */
   presenceActive(): void {
-    const now = Date.now()
-    if (now - this.presenceSent < PRESENCE_EVERY_MS) return
-    if (this.socket?.send({ type: 'presence', state: 'active' })) this.presenceSent = now
+    this.markers.presenceActive()
   }
 
-  readonly scheduleRead = (): void => {
-    window.clearTimeout(this.readTimer)
-    this.readTimer = window.setTimeout(() => this.sendRead(), READ_DEBOUNCE_MS)
-  }
+  readonly scheduleRead = (): void => this.markers.schedule()
 
-  private sendRead(): void {
-    const socket = this.socket
-    if (!this.access.isMember || this.destroyed || !socket?.isOpen) return
-    if (document.visibilityState !== 'visible' || !document.hasFocus()) return
-    const seq = this.visibleSeq()
-    if (seq <= this.readSent) return
-    if (socket.send({ type: 'read', seq })) {
-      this.readSent = seq
-      this.env.inbox.markRead(this.roomId, seq)
-    }
-  }
-
-  /** The server reports a read marker of mine (this tab or another one). */
-  private readByMe(seq: number): void {
-    this.readSent = Math.max(this.readSent, seq)
-    this.env.inbox.markRead(this.roomId, seq)
+  /** The list tells which seq the reader can see (for read markers). */
+  setVisibleSeq(fn: () => number): void {
+    this.markers.visibleSeq = fn
   }
 
   // ------------------------------------------------------------ messages, threads, panel
@@ -379,14 +318,5 @@ export class RoomController {
       this.togglePanel({ kind: 'thread', parentId: m.parent_id }, true)
       this.reveal.set({ id: m.id, where: 'thread', n: ++this.revealCount })
     } else this.reveal.set({ id: m.id, where: 'main', n: ++this.revealCount })
-  }
-}
-
-function sendFrame(p: Pending) {
-  return {
-    type: 'message.send' as const,
-    client_id: p.clientId,
-    body: p.body,
-    ...(p.parentId !== null ? { parent_id: p.parentId } : {}),
   }
 }
