@@ -3,9 +3,15 @@ import { useState, type SyntheticEvent } from 'react'
 import { ConfirmDialog } from '../../shared/Dialog'
 import { FormError } from '../../shared/FormError'
 import { formatDate } from '../../shared/format'
-import { useCreateToken, useRevokeToken, useTokens, type CreatedToken, type TokenInfo } from './queries'
+import {
+  TOKEN_NAME_MAX,
+  useCreateToken,
+  useRevokeToken,
+  useTokens,
+  type CreatedToken,
+  type TokenInfo,
+} from './queries'
 
-const TOKEN_NAME_MAX = 100
 const EXPIRY_CHOICES = [
   { days: 30, label: '30 days' },
   { days: 90, label: '90 days' },

@@ -10,6 +10,9 @@ export type TokenInfo = components['schemas']['TokenInfoOut']
 export type CreatedToken = components['schemas']['CreatedTokenOut']
 export type SessionInfo = components['schemas']['SessionOut']
 
+/** The server's limit on token names (TokenCreateIn.name; src/api/limits.test.ts keeps them equal). */
+export const TOKEN_NAME_MAX = 100
+
 const tokensKey = ['account', 'tokens'] as const
 const sessionsKey = ['account', 'sessions'] as const
 
