@@ -521,3 +521,72 @@ def test_chat_screens_are_accessible(
         page.click(f"{dialog} [data-role=cancel]")
         expect(page.locator(dialog)).to_have_count(0)
         expect(page.locator(opener)).to_be_focused()
+
+
+def test_edit_delete_jump_to_latest_rate_limits_and_removal(
+    start_worker: Callable[..., Worker], browser: Browser
+) -> None:
+    worker = start_worker(COLLAB_CHAT_RATE="3/4")
+    roomy = start_worker()  # the same deployment without the tight limit, for oto's many messages
+    nia, oto = make_user(worker, "chatweb_nia"), make_user(worker, "chatweb_oto")
+    room_id = make_room(worker, nia, "ops", oto, private=True)
+    post_messages(worker, room_id, oto, [f"line {n}" for n in range(1, 3)])
+    page = log_in(browser, worker, nia)
+    open_room(page, room_id)
+
+    # ↑ in the empty composer edits my last message; Enter saves it
+    page.fill("#composer-input", "first try")
+    page.press("#composer-input", "Enter")
+    mine = page.locator("#message-list .msg[data-seq='3']")
+    expect(mine).to_have_attribute("data-state", "sent", timeout=10000)
+    page.press("#composer-input", "ArrowUp")
+    edit = mine.locator(".msg-edit-input")
+    expect(edit).to_be_focused()
+    edit.fill("second try")
+    edit.press("Enter")
+    expect(mine.locator(".msg-body")).to_have_text("second try", timeout=10000)
+    expect(mine.locator(".msg-edited")).to_be_visible()
+
+    # delete asks first
+    mine.hover()
+    mine.locator("[data-action='delete']").click()
+    expect(page.locator("#delete-dialog")).to_be_visible()
+    page.click("#delete-dialog [data-role=submit]")
+    expect(page.locator("#message-list .msg-deleted[data-seq='3']")).to_be_visible(timeout=10000)
+
+    # over the rate limit: a countdown, then the message goes by itself with the same client id
+    for n in range(3):  # the first message above was one of the three
+        page.fill("#composer-input", f"burst {n}")
+        page.press("#composer-input", "Enter")
+    notice = page.locator("#chat-notices .notice[data-code='rate_limited']")
+    expect(notice).to_contain_text("You can send again in", timeout=10000)
+    expect(page.locator("#message-list .msg[data-state='pending']")).to_have_count(1)
+    expect(page.locator("#message-list .msg[data-state='pending']")).to_have_count(0, timeout=15000)
+    texts = [text for _, text in shown_messages(page)]
+    assert [texts.count(f"burst {n}") for n in range(3)] == [1, 1, 1]
+
+    # scrolled up, new messages are counted on "N new messages ↓"
+    post_messages(roomy, room_id, oto, [f"filler {n}" for n in range(30)])
+    expect(page.locator("#message-list .msg[data-seq]")).to_have_count(36, timeout=15000)
+    page.eval_on_selector("#message-list", "el => { el.scrollTop = 200 }")
+    page.wait_for_timeout(300)
+    post_messages(roomy, room_id, oto, ["look down"])
+    jump = page.locator("#jump-latest")
+    expect(jump).to_have_text("1 new message ↓", timeout=10000)
+    jump.click()
+    expect(jump).to_be_hidden()
+    expect(page.locator("#composer-input")).to_be_focused()
+    expect(page.locator("#message-list .msg[data-seq]").last).to_be_in_viewport()
+
+    # removed from the private room: the socket closes with 4403 and the banner says why
+    oto_page = log_in(browser, worker, oto)
+    open_room(oto_page, room_id)
+    status, body = worker.request(
+        "DELETE", f"/api/chat/rooms/{room_id}/members/{oto.username}", token=nia.token
+    )
+    assert status == 204, body
+    expect(oto_page.locator("#chat-status")).to_have_attribute("data-status", "closed", timeout=15000)
+    expect(oto_page.locator("#room-banner")).to_contain_text("do not have access")
+    expect(oto_page.locator(f"#room-list .room-item[data-room-id='{room_id}']")).to_have_count(
+        0, timeout=10000
+    )
