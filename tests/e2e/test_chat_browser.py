@@ -590,3 +590,65 @@ def test_edit_delete_jump_to_latest_rate_limits_and_removal(
     expect(oto_page.locator(f"#room-list .room-item[data-room-id='{room_id}']")).to_have_count(
         0, timeout=10000
     )
+
+
+def test_new_room_browse_join_and_a_direct_message(
+    start_worker: Callable[..., Worker], browser: Browser
+) -> None:
+    worker = start_worker()
+    pia, quinn = make_user(worker, "chatweb_pia"), make_user(worker, "chatweb_quinn")
+    pia_page, quinn_page = log_in(browser, worker, pia), log_in(browser, worker, quinn)
+
+    # a new room: an empty name is refused inside the dialog, then the room opens
+    pia_page.goto("/chat")
+    pia_page.click("#new-room-btn")
+    pia_page.click("#new-room-dialog [data-role=submit]")
+    expect(pia_page.locator("#new-room-dialog .form-error")).to_be_visible()
+    pia_page.fill("#new-room-name", "lobby")
+    pia_page.click("#new-room-dialog [data-role=submit]")
+    expect(pia_page.locator("#room-title")).to_have_text("lobby", timeout=10000)
+    expect(pia_page.locator("#chat-status")).to_have_attribute("data-status", "online", timeout=15000)
+    room_id = int(pia_page.locator("#room-view").get_attribute("data-room-id") or 0)
+    expect(pia_page.locator(f"#room-list .room-item[data-room-id='{room_id}']")).to_be_visible()
+    pia_page.fill("#composer-input", "welcome")
+    pia_page.press("#composer-input", "Enter")
+
+    # someone who is not a member reads it by its link, with a join bar instead of the composer
+    open_room(quinn_page, room_id)
+    expect(quinn_page.locator("#join-bar")).to_be_visible()
+    expect(quinn_page.locator("#composer")).to_be_hidden()
+    expect(quinn_page.locator("#message-list .msg[data-seq='1'] .msg-body")).to_have_text("welcome")
+    quinn_page.click("#join-room")
+    expect(quinn_page.locator("#composer-input")).to_be_visible(timeout=10000)
+    expect(quinn_page.locator(f"#room-list .room-item[data-room-id='{room_id}']")).to_be_visible()
+    quinn_page.fill("#composer-input", "thanks")
+    quinn_page.press("#composer-input", "Enter")
+    expect(pia_page.locator("#message-list .msg[data-seq='2'] .msg-body")).to_have_text(
+        "thanks", timeout=10000
+    )
+
+    # browsing public rooms: joined rooms say so
+    second = make_room(worker, pia, "announcements")
+    quinn_page.click("#browse-rooms-btn")
+    expect(quinn_page.locator(f"#public-rooms li[data-room-id='{room_id}'] .joined")).to_be_visible(
+        timeout=10000
+    )
+    quinn_page.click(f"#public-rooms .join[data-room-id='{second}']")
+    expect(quinn_page.locator("#browse-dialog")).to_have_count(0, timeout=10000)
+    expect(quinn_page.locator("#room-view")).to_have_attribute("data-room-id", str(second))
+
+    # a direct message: an unknown user is refused inside the dialog
+    quinn_page.click("#new-dm-btn")
+    quinn_page.fill("#dm-usernames", "nobody_here_at_all")
+    quinn_page.click("#dm-dialog [data-role=submit]")
+    expect(quinn_page.locator("#dm-dialog .form-error")).to_be_visible(timeout=10000)
+    quinn_page.fill("#dm-usernames", f"@{pia.username}")
+    quinn_page.click("#dm-dialog [data-role=submit]")
+    expect(quinn_page.locator("#room-view")).to_have_attribute("data-kind", "direct", timeout=10000)
+    expect(quinn_page.locator("#room-title")).to_have_text(pia.username)
+    expect(quinn_page.locator("#chat-status")).to_have_attribute("data-status", "online", timeout=15000)
+    quinn_page.fill("#composer-input", "just us")
+    quinn_page.press("#composer-input", "Enter")
+    direct = pia_page.locator("#room-list .room-item[data-kind='direct']")
+    expect(direct.locator(".unread-badge")).to_have_text("1", timeout=10000)
+    expect(direct.locator(".room-name")).to_have_text(quinn.username)

@@ -10,7 +10,7 @@ import { useJoinRoom, usePublicRooms } from './queries'
 
 export function BrowseDialog({ onClose }: { onClose: () => void }) {
   const [filter, setFilter] = useState('')
-  const rooms = usePublicRooms()
+  const rooms = usePublicRooms(true, true)
   const mine = useRooms()
   const join = useJoinRoom()
   const navigate = useNavigate()

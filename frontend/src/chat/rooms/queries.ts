@@ -11,8 +11,14 @@ export const publicRoomsKey = ['chat', 'public-rooms'] as const
 export const membersKey = (roomId: number) => ['chat', 'members', roomId] as const
 export const onlineKey = ['presence', 'online'] as const
 
-export function usePublicRooms(enabled = true) {
-  return useQuery({ queryKey: publicRoomsKey, queryFn: chatApi.publicRooms, enabled })
+/** Public rooms; `fresh` fetches them again on mount (the browse dialog), showing the cache meanwhile. */
+export function usePublicRooms(enabled = true, fresh = false) {
+  return useQuery({
+    queryKey: publicRoomsKey,
+    queryFn: chatApi.publicRooms,
+    enabled,
+    refetchOnMount: fresh ? 'always' : true,
+  })
 }
 
 /** A rename or (un)archive: the same change in every cached list of rooms. */
