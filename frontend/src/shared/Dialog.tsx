@@ -11,7 +11,9 @@ interface DialogProps {
 
 /**
  * A modal dialog on the native <dialog>: the browser keeps focus inside and closes it on
- * Escape; focus moves to the first field when it opens and back to where it was when it closes.
+ * Escape; focus moves to the first field (or the one marked data-autofocus) when it opens and
+ * back to where it was when it closes. (Not React's autoFocus: it would move the focus before
+ * this dialog could note where it was.)
  */
 export function Dialog({ open, title, onClose, children, id, className }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null)
@@ -21,7 +23,7 @@ export function Dialog({ open, title, onClose, children, id, className }: Dialog
     if (!dialog || !open) return
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null
     if (!dialog.open) dialog.showModal()
-    const first = dialog.querySelector<HTMLElement>('[autofocus], input, select, textarea, button')
+    const first = dialog.querySelector<HTMLElement>('[data-autofocus], input, select, textarea, button')
     first?.focus()
     return () => {
       if (dialog.open) dialog.close()
@@ -38,6 +40,17 @@ export function Dialog({ open, title, onClose, children, id, className }: Dialog
       onCancel={(event) => {
         event.preventDefault()
         onClose()
+      }}
+      onClick={(event) => {
+        // A click on the backdrop reaches the <dialog> itself, outside its box.
+        if (event.target !== event.currentTarget) return
+        const box = event.currentTarget.getBoundingClientRect()
+        const inside =
+          event.clientX >= box.left &&
+          event.clientX <= box.right &&
+          event.clientY >= box.top &&
+          event.clientY <= box.bottom
+        if (!inside) onClose()
       }}
     >
       <h2 id={titleId} className="dialog-title">
@@ -78,7 +91,7 @@ export function ConfirmDialog({
       <div className="dialog-body">{message}</div>
       {error}
       <div className="dialog-actions">
-        <button type="button" data-role="cancel" onClick={onClose} autoFocus>
+        <button type="button" data-role="cancel" onClick={onClose} data-autofocus>
           Cancel
         </button>
         <button
