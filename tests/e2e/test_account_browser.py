@@ -81,6 +81,7 @@ def test_register_profile_avatar_theme_and_password(
     )
     avatar_image = page.locator("#main .avatar-xl img.avatar-image")
     expect(avatar_image).to_be_visible()
+    expect(page.locator("#me-link img.avatar-image")).to_be_visible()  # the top bar too
     src = avatar_image.get_attribute("src") or ""
     assert src.startswith("/api/users/"), src
     assert page.evaluate("src => fetch(src).then(r => r.headers.get('content-type'))", src).startswith(
@@ -89,8 +90,13 @@ def test_register_profile_avatar_theme_and_password(
     screenshot(page, f"settings-profile-{viewport}")
 
     # the theme: dark by choice, kept by the server (a new browser context signed in gets it too)
-    page.get_by_label("Dark", exact=True).check()
+    with page.expect_response(lambda r: r.request.method == "PATCH") as stored:
+        page.get_by_label("Dark", exact=True).check()
+    assert stored.value.status == 200
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    elsewhere = log_in(browser, worker, User(f"newbie_{viewport}", "a long enough password 1", ""), viewport)
+    expect(elsewhere.locator("html")).to_have_attribute("data-theme", "dark")  # kept by the server
+    elsewhere.context.close()
     assert_accessible(page, "the profile settings in the dark theme")
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
@@ -137,7 +143,9 @@ def test_tokens_sessions_and_log_out_everywhere(
     dialog = laptop.locator("#revoke-dialog")
     expect(dialog).to_be_visible()
     assert_accessible(laptop, "the revoke dialog")
-    dialog.locator("[data-role=submit]").click()
+    with laptop.expect_response(lambda r: r.request.method == "DELETE") as revoked:
+        dialog.locator("[data-role=submit]").click()
+    assert revoked.value.status == 204
     expect(row).to_have_count(0)
     assert worker.request("GET", "/api/auth/me", token=value)[0] == 401
 

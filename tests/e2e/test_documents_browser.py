@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocket, expect
 from websockets.sync.client import connect
 
 from tests.e2e.browser import VIEWPORTS, assert_accessible, chromium, log_in, screenshot
@@ -118,6 +118,13 @@ def test_rename_redo_and_live_chat_badge(
     assert status == 201, body
 
     page = log_in(browser, worker, uma, viewport)
+    inbox_frames: list[object] = []
+
+    def watch(socket: WebSocket) -> None:
+        if socket.url.endswith("/ws/chat"):
+            socket.on("framereceived", lambda frame: inbox_frames.append(frame))
+
+    page.on("websocket", watch)
     page.goto(f"/docs/{document_id}")
     expect(page.locator("#status")).to_have_text("synced", timeout=15000)
 
@@ -136,6 +143,25 @@ def test_rename_redo_and_live_chat_badge(
     page.fill("#doc-title-input", "Something else")
     page.press("#doc-title-input", "Escape")
     expect(page.locator("#doc-title")).to_have_text("Final report")
+    expect(page.get_by_role("button", name="Final report (rename)")).to_be_focused()
+    assert (
+        worker.request("GET", f"/api/documents/{document_id}", token=uma.token)[1]["title"] == "Final report"
+    )
+
+    # the owner shares the document and takes it back
+    page.fill("#share-username", vic.username)
+    page.select_option("#share-role", "viewer")
+    page.click("#share-add")
+    expect(page.locator(f"#members li[data-username='{vic.username}'] .role")).to_have_text("viewer")
+    assert worker.request("GET", f"/api/documents/{document_id}", token=vic.token)[0] == 200
+    page.fill("#share-username", "nobody-of-that-name")
+    page.click("#share-add")
+    expect(page.locator("#share-error")).to_be_visible()
+    with page.expect_response(lambda r: r.request.method == "DELETE") as removed:
+        page.get_by_role("button", name=f"Remove {vic.username}").click()
+    assert removed.value.status == 204
+    expect(page.locator(f"#members li[data-username='{vic.username}']")).to_have_count(0)
+    assert worker.request("GET", f"/api/documents/{document_id}", token=vic.token)[0] == 403
 
     # Redo is on as soon as there is something to redo, not one keystroke later
     redo, undo = page.locator("[data-action=redo]"), page.locator("[data-action=undo]")
@@ -153,7 +179,11 @@ def test_rename_redo_and_live_chat_badge(
     # the chat badge in the top bar rises while this page stays open (the inbox socket)
     badge = page.locator("#nav-chat-badge")
     expect(badge).to_be_hidden()
-    page.wait_for_timeout(1500)  # the inbox socket says hello
+    for _ in range(150):  # the inbox socket is up once it has said hello
+        if inbox_frames:
+            break
+        page.wait_for_timeout(100)
+    assert inbox_frames, "the inbox socket never said hello"
     post_in_room(worker, room["id"], vic, "have you seen the report?")
     expect(badge).to_have_text("1", timeout=10000)
     post_in_room(worker, room["id"], vic, "ping")

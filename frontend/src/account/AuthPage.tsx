@@ -4,7 +4,7 @@ import { Link, useLocation, useNavigate } from 'react-router'
 import { ApiError } from '../api/errors'
 import { FormError } from '../shared/FormError'
 import { formatWait } from '../shared/format'
-import { safeNext, useLogin, useRegister } from './queries'
+import { RegisteredError, safeNext, useLogin, useRegister } from './queries'
 import { useCountdown } from './useCountdown'
 
 export function AuthLayout({ title, children }: { title: string; children: ReactNode }) {
@@ -60,8 +60,14 @@ export function LoginPage() {
     ? `Too many sign-in attempts. Try again in ${formatWait(wait)}.`
     : (problem ?? (login.error instanceof ApiError && login.error.status === 429 ? null : login.error))
 
+  const notice = (location.state as { notice?: string } | null)?.notice
   return (
     <AuthLayout title="Sign in">
+      {notice && (
+        <p className="form-success" role="status">
+          {notice}
+        </p>
+      )}
       <form noValidate onSubmit={submit} aria-describedby={error ? 'error' : undefined}>
         <label htmlFor="username">Username</label>
         <input
@@ -122,7 +128,16 @@ export function RegisterPage() {
     }
     register.mutate(
       { username: username.trim(), password, email: email.trim() },
-      { onSuccess: () => void navigate(safeNext(location.search), { replace: true }), onError },
+      {
+        onSuccess: () => void navigate(safeNext(location.search), { replace: true }),
+        onError: (error) => {
+          if (error instanceof RegisteredError) {
+            void navigate(`/login${location.search}`, { replace: true, state: { notice: error.message } })
+          } else {
+            onError(error)
+          }
+        },
+      },
     )
   }
   const throttled = wait > 0

@@ -25,7 +25,7 @@ export default function ForgotPasswordPage() {
   return (
     <AuthLayout title="Reset your password">
       {request.isSuccess ? (
-        <p className="form-success" role="status" id="reset-sent">
+        <p className="form-success" role="status" id="reset-sent" tabIndex={-1} ref={(el) => el?.focus()}>
           If an account has this address, a link to choose a new password is on its way to {email.trim()}. It
           can be used once.
         </p>

@@ -31,7 +31,7 @@ export default function ResetPasswordPage() {
   if (confirm.isSuccess) {
     return (
       <AuthLayout title="Password changed">
-        <p className="form-success" role="status" id="reset-done">
+        <p className="form-success" role="status" id="reset-done" tabIndex={-1} ref={(el) => el?.focus()}>
           Your password is changed and every session was signed out.
         </p>
         <p>

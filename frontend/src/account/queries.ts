@@ -34,6 +34,14 @@ export function displayName(user: { name?: string | null; username: string }): s
   return user.name || user.username
 }
 
+/** The account exists but signing in right after failed: sending the form again would say "taken". */
+export class RegisteredError extends Error {
+  constructor() {
+    super('Your account was created, but signing in failed. Please sign in.')
+    this.name = 'RegisteredError'
+  }
+}
+
 export interface Credentials {
   username: string
   password: string
@@ -56,9 +64,13 @@ export function useRegister() {
   return useMutation({
     mutationFn: async (body: Credentials & { email: string }) => {
       await unwrap(client.POST('/api/auth/register', { body }))
-      return unwrap(
-        client.POST('/api/auth/login', { body: { username: body.username, password: body.password } }),
-      )
+      try {
+        return await unwrap(
+          client.POST('/api/auth/login', { body: { username: body.username, password: body.password } }),
+        )
+      } catch {
+        throw new RegisteredError()
+      }
     },
     onSuccess: (user) => {
       queryClient.clear()
@@ -69,17 +81,28 @@ export function useRegister() {
 
 export function useLogout() {
   const queryClient = useQueryClient()
+  const signedOut = () => {
+    queryClient.clear()
+    queryClient.setQueryData(meKey, null)
+  }
   return useMutation({
     mutationFn: () => unwrap(client.POST('/api/auth/logout')),
-    onSettled: () => {
-      queryClient.clear()
-      queryClient.setQueryData(meKey, null)
+    onSuccess: signedOut,
+    // Already signed out on the server; any other failure leaves the session valid, so say so.
+    onError: (error) => {
+      if (error instanceof ApiError && error.status === 401) signedOut()
     },
   })
 }
 
-/** Only local absolute paths (no protocol-relative "//evil"). */
+/** Where ?next= says to go, if that is on this site; '/' otherwise (`//evil`, `/\\evil`, `/%09/evil`…). */
 export function safeNext(search: string): string {
   const next = new URLSearchParams(search).get('next')
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/'
+  if (!next?.startsWith('/')) return '/'
+  try {
+    const url = new URL(next, window.location.origin)
+    return url.origin === window.location.origin ? url.pathname + url.search + url.hash : '/'
+  } catch {
+    return '/'
+  }
 }

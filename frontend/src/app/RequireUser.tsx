@@ -15,7 +15,7 @@ export function RequireUser({ children }: { children: ReactNode }) {
       </p>
     )
   }
-  if (me.isError) {
+  if (me.isError && me.data === undefined) {
     return (
       <main className="container" id="main">
         <FormError error={me.error} />

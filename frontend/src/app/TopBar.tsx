@@ -1,6 +1,7 @@
 import { Link, NavLink, useNavigate } from 'react-router'
 
 import { displayName, useCurrentUser, useLogout } from '../account/queries'
+import { ApiError, describeError } from '../api/errors'
 import { useUnreadTotal } from '../chat/inbox/useUnreadTotal'
 import { Avatar } from '../shared/Avatar'
 import { ThemeToggle } from './ThemeToggle'
@@ -8,9 +9,12 @@ import { ThemeToggle } from './ThemeToggle'
 function UnreadBadge({ total }: { total: number }) {
   if (total <= 0) return <span id="nav-chat-badge" className="nav-badge" hidden />
   return (
-    <span id="nav-chat-badge" className="nav-badge" aria-label={`${total} unread`} data-count={total}>
-      {total > 99 ? '99+' : total}
-    </span>
+    <>
+      <span id="nav-chat-badge" className="nav-badge" aria-hidden="true" data-count={total}>
+        {total > 99 ? '99+' : total}
+      </span>
+      <span className="visually-hidden">, {total} unread</span>
+    </>
   )
 }
 
@@ -54,11 +58,22 @@ export function TopBar() {
         className="link-button"
         disabled={logout.isPending}
         onClick={() =>
-          logout.mutate(undefined, { onSettled: () => void navigate('/login', { replace: true }) })
+          logout.mutate(undefined, {
+            onSuccess: () => void navigate('/login', { replace: true }),
+            onError: (error) => {
+              if (error instanceof ApiError && error.status === 401)
+                void navigate('/login', { replace: true })
+            },
+          })
         }
       >
         Log out
       </button>
+      {logout.isError && (
+        <span className="form-error small topbar-error" role="alert">
+          Not logged out: {describeError(logout.error)}
+        </span>
+      )}
     </header>
   )
 }

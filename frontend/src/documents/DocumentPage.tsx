@@ -107,7 +107,8 @@ export default function DocumentPage() {
       </p>
     )
   }
-  if (document.isError) {
+  // A failed background refetch keeps the data: the open editor must not be torn down for it.
+  if (document.isError && document.data === undefined) {
     const status = document.error instanceof ApiError ? document.error.status : 0
     const message =
       status === 404 || status === 422 ? FATAL_CLOSE[4404] : status === 403 ? FATAL_CLOSE[4403] : null

@@ -38,10 +38,12 @@ const titles = () =>
 describe('DocumentsPage', () => {
   it('lists documents, most recent first, and searches and sorts them', async () => {
     const user = userEvent.setup()
+    const agenda = { ...DOCS[1], id: 'd3', title: 'agenda', updated_at: '2026-01-01T00:00:00Z' }
+    server.on('GET /api/documents', () => ({ body: [...DOCS, agenda] }))
     renderPage(<DocumentsPage />)
-    await waitFor(() => expect(titles()).toEqual(['Minutes', 'Roadmap']))
+    await waitFor(() => expect(titles()).toEqual(['Minutes', 'Roadmap', 'agenda']))
     await user.selectOptions(screen.getByLabelText('Sort'), 'title')
-    expect(titles()).toEqual(['Minutes', 'Roadmap'].sort())
+    expect(titles()).toEqual(['agenda', 'Minutes', 'Roadmap'])
     await user.type(screen.getByLabelText('Search documents by title'), 'road')
     expect(titles()).toEqual(['Roadmap'])
     await user.clear(screen.getByLabelText('Search documents by title'))

@@ -5,14 +5,14 @@ const STACK_SIZE = 5
 
 /** The avatar stack next to the title: one avatar per person, at most five and "+N". */
 export function PeopleStack({ peers }: { peers: Peer[] }) {
-  const people = [...new Map(peers.map((peer) => [peer.name, peer])).values()]
+  const people = [...new Map(peers.map((peer) => [peer.personId, peer])).values()]
   if (people.length === 0) return null
   const shown = people.slice(0, STACK_SIZE)
   const rest = people.slice(STACK_SIZE)
   return (
     <div id="doc-avatars" className="avatar-stack" role="group" aria-label="People here now">
       {shown.map((person) => (
-        <Avatar key={person.name} name={person.name} color={person.color} />
+        <Avatar key={person.personId} name={person.name} color={person.color} imageUrl={person.avatarUrl} />
       ))}
       {rest.length > 0 && (
         <span
@@ -36,7 +36,7 @@ export function PeerList({ peers }: { peers: Peer[] }) {
       <ul id="peers" className="peers">
         {peers.map((peer) => (
           <li key={peer.clientId} className="peer" data-client-id={peer.clientId}>
-            <Avatar name={peer.name} color={peer.color} size="sm" label="" />
+            <Avatar name={peer.name} color={peer.color} imageUrl={peer.avatarUrl} size="sm" label="" />
             <span className="peer-name">{peer.name}</span>
           </li>
         ))}

@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 
 import { DOCUMENT_TITLE_MAX, useRenameDocument } from './api'
 
@@ -16,6 +16,15 @@ export function TitleEditor({
 }) {
   const rename = useRenameDocument(documentId)
   const [draft, setDraft] = useState<string | null>(null)
+  const button = useRef<HTMLButtonElement>(null)
+  // Enter and Escape end the edit from the keyboard: the focus goes back to the title, not to <body>.
+  const refocus = useRef(false)
+  useEffect(() => {
+    if (draft === null && refocus.current) {
+      refocus.current = false
+      button.current?.focus()
+    }
+  }, [draft])
   const shown = title || 'Untitled document'
 
   const save = () => {
@@ -36,6 +45,7 @@ export function TitleEditor({
     <h1 id="doc-title" className="doc-title">
       {draft === null ? (
         <button
+          ref={button}
           type="button"
           className="title-button"
           title="Click to rename"
@@ -57,8 +67,10 @@ export function TitleEditor({
           onKeyDown={(e) => {
             if (e.key === 'Enter') {
               e.preventDefault()
+              refocus.current = true
               save()
             } else if (e.key === 'Escape') {
+              refocus.current = true
               setDraft(null)
             }
           }}

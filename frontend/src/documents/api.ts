@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 
 import { client, unwrap } from '../api/client'
 import type { components } from '../api/schema'
+import { optimisticRemoval } from '../shared/optimistic'
 
 export type DocumentInfo = components['schemas']['DocumentOut']
 export type Member = components['schemas']['MemberOut']
@@ -12,12 +13,13 @@ export type Role = 'owner' | 'editor' | 'viewer'
 export const DOCUMENT_TITLE_MAX = 300
 
 export const documentsKey = ['documents'] as const
+export const documentListKey = ['documents', 'list'] as const
 export const documentKey = (id: string) => ['documents', 'one', id] as const
 export const membersKey = (id: string) => ['documents', 'members', id] as const
 
 export function useDocuments() {
   return useQuery({
-    queryKey: [...documentsKey, 'list'],
+    queryKey: documentListKey,
     queryFn: () => unwrap(client.GET('/api/documents')),
   })
 }
@@ -36,7 +38,7 @@ export function useCreateDocument() {
     mutationFn: (title: string) => unwrap(client.POST('/api/documents', { body: { title } })),
     onSuccess: (created) => {
       queryClient.setQueryData(documentKey(created.id), created)
-      void queryClient.invalidateQueries({ queryKey: [...documentsKey, 'list'] })
+      void queryClient.invalidateQueries({ queryKey: documentListKey })
     },
   })
 }
@@ -62,32 +64,26 @@ export function useRenameDocument(id: string) {
       if (context?.previous) queryClient.setQueryData(documentKey(id), context.previous)
     },
     onSettled: () => {
-      void queryClient.invalidateQueries({ queryKey: documentsKey })
+      void queryClient.invalidateQueries({ queryKey: documentKey(id) })
+      void queryClient.invalidateQueries({ queryKey: documentListKey })
     },
   })
 }
 
 export function useDeleteDocument() {
   const queryClient = useQueryClient()
-  const listKey = [...documentsKey, 'list']
   return useMutation({
     mutationFn: (id: string) =>
       unwrap(client.DELETE('/api/documents/{document_id}', { params: { path: { document_id: id } } })),
-    onMutate: async (id) => {
-      await queryClient.cancelQueries({ queryKey: listKey })
-      const previous = queryClient.getQueryData<DocumentInfo[]>(listKey)
-      if (previous)
-        queryClient.setQueryData(
-          listKey,
-          previous.filter((d) => d.id !== id),
-        )
-      return { previous }
-    },
-    onError: (_error, _id, context) => {
-      if (context?.previous) queryClient.setQueryData(listKey, context.previous)
-    },
-    onSettled: () => {
-      void queryClient.invalidateQueries({ queryKey: listKey })
+    ...optimisticRemoval<DocumentInfo, string>(
+      queryClient,
+      documentListKey,
+      ['documents', 'delete'],
+      (d) => d.id,
+    ),
+    onSuccess: (_data: unknown, id: string) => {
+      queryClient.removeQueries({ queryKey: documentKey(id) })
+      queryClient.removeQueries({ queryKey: membersKey(id) })
     },
   })
 }
@@ -123,19 +119,11 @@ export function useRemoveMember(id: string) {
           params: { path: { document_id: id, username } },
         }),
       ),
-    onMutate: async (username) => {
-      await queryClient.cancelQueries({ queryKey: membersKey(id) })
-      const previous = queryClient.getQueryData<Member[]>(membersKey(id))
-      if (previous)
-        queryClient.setQueryData(
-          membersKey(id),
-          previous.filter((m) => m.username !== username),
-        )
-      return { previous }
-    },
-    onError: (_error, _username, context) => {
-      if (context?.previous) queryClient.setQueryData(membersKey(id), context.previous)
-    },
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: membersKey(id) }),
+    ...optimisticRemoval<Member, string>(
+      queryClient,
+      membersKey(id),
+      ['documents', 'members', id, 'remove'],
+      (m) => m.username,
+    ),
   })
 }

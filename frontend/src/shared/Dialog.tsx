@@ -1,5 +1,7 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react'
 
+import { focusMainIfLost } from './focus'
+
 interface DialogProps {
   open: boolean
   title: string
@@ -27,7 +29,8 @@ export function Dialog({ open, title, onClose, children, id, className }: Dialog
     first?.focus()
     return () => {
       if (dialog.open) dialog.close()
-      opener?.focus()
+      if (opener?.isConnected) opener.focus()
+      else focusMainIfLost()
     }
   }, [open])
   if (!open) return null

@@ -17,10 +17,14 @@ const pending = new Map<
 >()
 let timer: number | undefined
 
+/** The server answers at most this many names per call. */
+const BATCH_SIZE = 100
+
 async function flush(): Promise<void> {
   timer = undefined
-  const batch = new Map(pending)
-  pending.clear()
+  const batch = new Map([...pending].slice(0, BATCH_SIZE))
+  for (const name of batch.keys()) pending.delete(name)
+  if (pending.size > 0) timer = window.setTimeout(() => void flush(), 0)
   const names = [...batch.keys()]
   try {
     const query = names.map((name) => `username=${encodeURIComponent(name)}`).join('&')

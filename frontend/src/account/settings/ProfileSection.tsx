@@ -75,13 +75,16 @@ function ProfileForm() {
     event.preventDefault()
     setSaved(false)
     const change = {
-      name: name.trim(),
+      ...(name.trim() !== user.name ? { name: name.trim() } : {}),
       ...(emailChanged ? { email: email.trim(), current_password: password } : {}),
     }
     update.mutate(change, {
-      onSuccess: () => {
-        setSaved(true)
+      onSuccess: (saved) => {
+        // The server's spelling (e.g. the e-mail's domain in lower case) is what the form shows now.
+        setName(saved.name)
+        setEmail(saved.email)
         setPassword('')
+        setSaved(true)
       },
     })
   }
@@ -96,13 +99,14 @@ function ProfileForm() {
         <input
           id="profile-name"
           maxLength={100}
+          required
           autoComplete="name"
           value={name}
           onChange={(e) => setName(e.target.value)}
           aria-describedby="profile-name-help"
         />
         <p className="field-help" id="profile-name-help">
-          Shown to others in documents and chat; leave empty to show your username.
+          Shown to others in documents, cursors and chat; 1 to 100 characters.
         </p>
         <label htmlFor="profile-email">Email</label>
         <input

@@ -65,6 +65,7 @@ export function TokensSection() {
   const tokens = useTokens()
   const revoke = useRevokeToken()
   const [created, setCreated] = useState<CreatedToken | null>(null)
+  const [copied, setCopied] = useState(false)
   const [revoking, setRevoking] = useState<TokenInfo | null>(null)
   return (
     <>
@@ -75,13 +76,26 @@ export function TokensSection() {
           A token lets a script or another Yjs client act as you (<code>Authorization: Bearer …</code> or{' '}
           <code>?token=</code> on websockets). Only a digest is stored: the value is shown once.
         </p>
-        <NewTokenForm onCreated={setCreated} />
+        <NewTokenForm
+          onCreated={(token) => {
+            setCopied(false)
+            setCreated(token)
+          }}
+        />
         {created && (
-          <div className="form-success" role="status" id="token-created">
-            <p>Token “{created.name}” created. Copy it now; it will not be shown again:</p>
+          <div className="form-success" id="token-created">
+            {/* Announced without the value: a screen reader need not read the secret aloud. */}
+            <p role="status">Token “{created.name}” created. Copy it now; it will not be shown again:</p>
             <p className="secret" id="token-value">
               {created.token}
             </p>
+            <button
+              type="button"
+              id="token-copy"
+              onClick={() => void navigator.clipboard.writeText(created.token).then(() => setCopied(true))}
+            >
+              {copied ? 'Copied' : 'Copy'}
+            </button>
           </div>
         )}
       </section>

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 
 import { client, send, unwrap } from '../../api/client'
 import type { components } from '../../api/schema'
+import { optimisticRemoval } from '../../shared/optimistic'
 import { meKey, type User } from '../queries'
 
 export type ProfileChange = components['schemas']['ProfileIn']
@@ -16,9 +17,12 @@ export const TOKEN_NAME_MAX = 100
 const tokensKey = ['account', 'tokens'] as const
 const sessionsKey = ['account', 'sessions'] as const
 
+export const profileMutationKey = ['account', 'profile'] as const
+
 export function useUpdateProfile() {
   const queryClient = useQueryClient()
   return useMutation({
+    mutationKey: profileMutationKey,
     mutationFn: (body: ProfileChange) => unwrap(client.PATCH('/api/auth/me', { body })),
     onSuccess: (user) => {
       queryClient.setQueryData(meKey, user)
@@ -53,6 +57,7 @@ export function useAvatar() {
 export function useChangePassword() {
   const queryClient = useQueryClient()
   return useMutation({
+    gcTime: 0,
     mutationFn: (body: { current_password: string; new_password: string }) =>
       unwrap(client.POST('/api/auth/password', { body })),
     // Every other session ended with the old password.
@@ -67,6 +72,7 @@ export function useTokens() {
 export function useCreateToken() {
   const queryClient = useQueryClient()
   return useMutation({
+    gcTime: 0, // the token's value lives in the page only, not in the mutation cache
     mutationFn: (body: { name: string; expires_in_days?: number | null }) =>
       unwrap(client.POST('/api/auth/tokens', { body })),
     onSettled: () => void queryClient.invalidateQueries({ queryKey: tokensKey }),
@@ -78,20 +84,12 @@ export function useRevokeToken() {
   return useMutation({
     mutationFn: (id: number) =>
       unwrap(client.DELETE('/api/auth/tokens/{token_id}', { params: { path: { token_id: id } } })),
-    onMutate: async (id) => {
-      await queryClient.cancelQueries({ queryKey: tokensKey })
-      const previous = queryClient.getQueryData<TokenInfo[]>(tokensKey)
-      if (previous)
-        queryClient.setQueryData(
-          tokensKey,
-          previous.filter((t) => t.id !== id),
-        )
-      return { previous }
-    },
-    onError: (_error, _id, context) => {
-      if (context?.previous) queryClient.setQueryData(tokensKey, context.previous)
-    },
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: tokensKey }),
+    ...optimisticRemoval<TokenInfo, number>(
+      queryClient,
+      tokensKey,
+      ['account', 'tokens', 'revoke'],
+      (t) => t.id,
+    ),
   })
 }
 

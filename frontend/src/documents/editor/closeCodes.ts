@@ -13,6 +13,14 @@ export const TRANSIENT_CLOSE: Partial<Record<number, { message: string; minAttem
   // Server at capacity: start further up the backoff curve so a busy server is not hammered.
   4503: { message: 'Server busy, retrying…', minAttempt: 3 },
   4500: { message: 'Server error, retrying…', minAttempt: 0 },
+  // The worker cannot store edits now (its database is down): the edit was not applied, and the
+  // document keeps it to send after the reconnect (docs/api.md).
+  4507: {
+    message: 'The server cannot save changes right now; your edits are kept, retrying…',
+    minAttempt: 3,
+  },
+  // The worker is restarting: every client of it reconnects at once, so spread them out.
+  1012: { message: 'Server restarting, reconnecting…', minAttempt: 2 },
 }
 
 export type SyncStatus = 'connecting' | 'connected' | 'synced' | 'disconnected'

@@ -5,11 +5,16 @@ import type { Collaboration } from './collaboration'
 
 export interface Peer {
   clientId: number
+  /** The person (the server's user id): one person may have several tabs, two people one name. */
+  personId: string
   name: string
   color: string
+  avatarUrl: string | null
 }
 
 interface AwarenessUser {
+  id?: number | string
+  avatar_url?: string | null
   name?: string
   username?: string
   color?: string
@@ -23,7 +28,14 @@ function readPeers(connection: Collaboration): Peer[] {
     if (clientId === connection.ydoc.clientID) return
     const user = (state as { user?: AwarenessUser }).user
     if (!user) return
-    peers.push({ clientId, name: user.name || user.username || 'Anonymous', color: safeColor(user.color) })
+    const name = user.name || user.username || 'Anonymous'
+    peers.push({
+      clientId,
+      personId: user.id === undefined ? `name:${name}` : String(user.id),
+      name,
+      color: safeColor(user.color),
+      avatarUrl: typeof user.avatar_url === 'string' ? user.avatar_url : null,
+    })
   })
   return peers.sort((a, b) => a.name.localeCompare(b.name) || a.clientId - b.clientId)
 }
