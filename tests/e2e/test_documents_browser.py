@@ -163,6 +163,12 @@ def test_rename_redo_and_live_chat_badge(
     expect(page.locator(f"#members li[data-username='{vic.username}']")).to_have_count(0)
     assert worker.request("GET", f"/api/documents/{document_id}", token=vic.token)[0] == 403
 
+    # the toolbar is one Tab stop, walked with the arrow keys
+    page.locator("[data-action=bold]").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("[data-action=italic]")).to_be_focused()
+    expect(page.locator("#toolbar button[tabindex='0']")).to_have_count(1)
+
     # Redo is on as soon as there is something to redo, not one keystroke later
     redo, undo = page.locator("[data-action=redo]"), page.locator("[data-action=undo]")
     expect(redo).to_be_disabled()

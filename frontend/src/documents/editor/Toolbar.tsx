@@ -1,6 +1,7 @@
 import { useEditorState, type Editor } from '@tiptap/react'
-import { Fragment } from 'react'
+import { Fragment, useRef } from 'react'
 
+import { useRovingFocus } from '../../shared/useRovingFocus'
 import { TOOLBAR_GROUPS, type ToolbarItem } from './toolbarItems'
 import { useUndoRedo } from './useUndoRedo'
 
@@ -53,9 +54,11 @@ export function Toolbar({ editor }: { editor: Editor }) {
   })
   const editable = useEditorState({ editor, selector: ({ editor: current }) => current.isEditable })
   const { canUndo, canRedo } = useUndoRedo(editor)
+  const toolbar = useRef<HTMLDivElement>(null)
+  useRovingFocus(toolbar)
   let index = 0
   return (
-    <div id="toolbar" className="toolbar" role="toolbar" aria-label="Formatting">
+    <div id="toolbar" className="toolbar" role="toolbar" aria-label="Formatting" ref={toolbar}>
       {TOOLBAR_GROUPS.map((group, groupIndex) => (
         <Fragment key={group[0].action}>
           {groupIndex > 0 && <span className="sep" aria-hidden="true" />}
