@@ -555,19 +555,21 @@ def test_edit_delete_jump_to_latest_rate_limits_and_removal(
     expect(page.locator("#message-list .msg-deleted[data-seq='3']")).to_be_visible(timeout=10000)
 
     # over the rate limit: a countdown, then the message goes by itself with the same client id
-    for n in range(3):  # the first message above was one of the three
+    # Four at once are over three per 4 s whatever the steps above took (on a loaded machine the
+    # first message's window may have passed already).
+    for n in range(4):
         page.fill("#composer-input", f"burst {n}")
         page.press("#composer-input", "Enter")
     notice = page.locator("#chat-notices .notice[data-code='rate_limited']")
     expect(notice).to_contain_text("You can send again in", timeout=10000)
-    expect(page.locator("#message-list .msg[data-state='pending']")).to_have_count(1)
+    expect(page.locator("#message-list .msg[data-state='pending']")).not_to_have_count(0)
     expect(page.locator("#message-list .msg[data-state='pending']")).to_have_count(0, timeout=15000)
     texts = [text for _, text in shown_messages(page)]
-    assert [texts.count(f"burst {n}") for n in range(3)] == [1, 1, 1]
+    assert [texts.count(f"burst {n}") for n in range(4)] == [1, 1, 1, 1]
 
     # scrolled up, new messages are counted on "N new messages ↓"
     post_messages(roomy, room_id, oto, [f"filler {n}" for n in range(30)])
-    expect(page.locator("#message-list .msg[data-seq]")).to_have_count(36, timeout=15000)
+    expect(page.locator("#message-list .msg[data-seq]")).to_have_count(37, timeout=15000)
     page.eval_on_selector("#message-list", "el => { el.scrollTop = 200 }")
     page.wait_for_timeout(300)
     post_messages(roomy, room_id, oto, ["look down"])
