@@ -34,6 +34,16 @@ function useThrottle(): [number, (error: unknown) => void] {
   return [wait, onError]
 }
 
+/**
+ * What the form says: the wait while throttled (its 429 is shown as that countdown), else the
+ * form's own problem, else the server's refusal.
+ */
+function formError(wait: number, tooMany: string, problem: string | null, error: unknown): unknown {
+  if (wait > 0) return `${tooMany} Try again in ${formatWait(wait)}.`
+  if (problem) return problem
+  return error instanceof ApiError && error.status === 429 ? null : error
+}
+
 export function LoginPage() {
   const navigate = useNavigate()
   const location = useLocation()
@@ -56,9 +66,7 @@ export function LoginPage() {
     )
   }
   const throttled = wait > 0
-  const error = throttled
-    ? `Too many sign-in attempts. Try again in ${formatWait(wait)}.`
-    : (problem ?? (login.error instanceof ApiError && login.error.status === 429 ? null : login.error))
+  const error = formError(wait, 'Too many sign-in attempts.', problem, login.error)
 
   const notice = (location.state as { notice?: string } | null)?.notice
   return (
@@ -141,10 +149,7 @@ export function RegisterPage() {
     )
   }
   const throttled = wait > 0
-  const error = throttled
-    ? `Too many attempts. Try again in ${formatWait(wait)}.`
-    : (problem ??
-      (register.error instanceof ApiError && register.error.status === 429 ? null : register.error))
+  const error = formError(wait, 'Too many attempts.', problem, register.error)
 
   return (
     <AuthLayout title="Create an account">
